@@ -1,0 +1,3 @@
+"""Event management for summits and seminars."""
+
+__version__ = "0.1.0"

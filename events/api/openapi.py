@@ -1,0 +1,110 @@
+"""The OpenAPI 3.1 document, built from the same endpoint declarations and msgspec types
+that route and validate requests, so it cannot drift from what the service does."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+
+from events import __version__
+from events.api.problems import Problem
+from events.api.routing import JSON, Endpoint
+
+REF = "#/components/schemas/{name}"
+_AUTH_TEXT = {
+    "none": "No token.",
+    "optional": "Token optional: with a host's token, drafts and private details too.",
+    "partner": "A partner token.",
+    "door": "A door token of this event, or a host's partner token.",
+    "attendee": "The registration's access_token (Bearer or ?token=), or a host's token.",
+}
+_ERROR_TEXT = {
+    401: "No token, or an unknown token",
+    403: "This token may not do this",
+    404: "Not found, or not yours",
+    409: "Conflicts with the current state",
+    413: "Body over 1 MiB",
+    415: "Body is not application/json",
+    422: "Invalid input",
+    429: "Rate limited",
+    503: "Database unavailable",
+}
+
+
+def build(endpoints: list[Endpoint]) -> dict[str, Any]:
+    types: list[Any] = [Problem]
+    for e in endpoints:
+        types += [t for t in (e.body, e.response) if t is not None]
+    schemas, components = msgspec.json.schema_components(types, ref_template=REF)
+    index = 1
+    paths: dict[str, dict[str, Any]] = {}
+    for e in endpoints:
+        body_schema = schemas[index] if e.body is not None else None
+        index += e.body is not None
+        response_schema = schemas[index] if e.response is not None else None
+        index += e.response is not None
+        paths.setdefault(e.path, {})[e.method.lower()] = _operation(e, body_schema, response_schema)
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Events API",
+            "version": __version__,
+            "description": "Summits and seminars: partners, registration, check-in, calendars.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": e.handler.__name__,
+        "summary": e.summary,
+        "description": _AUTH_TEXT.get(e.auth, ""),
+        "tags": [e.tag],
+        "parameters": [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{(\w+)}", e.path)
+        ],
+        "responses": {},
+    }
+    if e.auth != "none":
+        op["security"] = [{"bearer": []}] if e.auth != "optional" else [{}, {"bearer": []}]
+    if e.idempotent:
+        op["parameters"].append(
+            {
+                "name": "Idempotency-Key",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Replays the first answer to the same request for 24 hours.",
+            }
+        )
+    if body is not None:
+        op["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
+    ok: dict[str, Any] = {"description": "OK"}
+    if response is not None:
+        ok["content"] = {e.media_type: {"schema": response}}
+    elif e.media_type != JSON:
+        ok["content"] = {e.media_type: {"schema": {"type": "string"}}}
+    op["responses"][str(e.status)] = ok
+    codes = set(e.errors) | {503}
+    if body is not None:
+        codes |= {413, 415, 422}
+    if e.auth not in ("none",):
+        codes |= {401, 403, 404}
+    if e.rate_limit:
+        codes.add(429)
+    problem = {"application/problem+json": {"schema": {"$ref": REF.format(name="Problem")}}}
+    for code in sorted(codes):
+        op["responses"][str(code)] = {
+            "description": _ERROR_TEXT.get(code, "Error"),
+            "content": problem,
+        }
+    return op

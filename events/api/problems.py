@@ -1,0 +1,133 @@
+"""Every error leaves the service here, as RFC 9457 application/problem+json.
+
+Domain errors carry their own code and status; Starlette's HTTP errors (unknown path,
+wrong method) and anything unexpected are mapped to problems too. No stack trace and no
+SQL ever reaches a client: unexpected errors are logged and answered with a plain 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import msgspec
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from events.errors import ERROR_TYPE_BASE, DomainError, PayloadTooLarge
+
+log = logging.getLogger("events.api")
+
+PROBLEM = "application/problem+json"
+
+_HTTP_CODES = {
+    400: ("bad-request", "Bad request"),
+    401: ("unauthenticated", "A valid token is needed"),
+    403: ("forbidden", "This token may not do this"),
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("payload-too-large", "The request body is larger than 1 MiB"),
+    500: ("internal-error", "Something went wrong on our side"),
+}
+
+
+class Problem(msgspec.Struct, omit_defaults=True):
+    """The error body (RFC 9457); `type` ends with the stable error code."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    errors: list[dict[str, str]] | None = None
+    result: str | None = None
+
+
+def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(msgspec.json.encode(body), body["status"], headers, PROBLEM)
+
+
+def http_problem(status: int, detail: str | None = None) -> dict[str, Any]:
+    code, title = _HTTP_CODES.get(status, ("error", "Error"))
+    return {
+        "type": ERROR_TYPE_BASE + code,
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+    }
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+    if exc.status == 503:
+        headers = {"Retry-After": "2"}
+    return problem_response(exc.problem(), headers)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail if exc.status_code != 404 else f"Nothing at {request.url.path}"
+    return problem_response(http_problem(exc.status_code, detail), dict(exc.headers or {}))
+
+
+EXCEPTION_HANDLERS = {DomainError: domain_error, HTTPException: http_error}
+
+
+class CatchAll:
+    """Pure ASGI middleware: an unexpected exception becomes a logged, plain 500 problem."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            response = problem_response(http_problem(500))
+            await response(scope, receive, send)
+
+
+class BodyLimit:
+    """Pure ASGI middleware: request bodies over `limit` bytes are refused with a 413."""
+
+    def __init__(self, app: ASGIApp, limit: int = 1024 * 1024) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and value.isdigit() and int(value) > self.limit:
+                await self._refuse(scope, receive, send)
+                return
+        seen = 0
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise PayloadTooLarge()
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await problem_response(http_problem(413))(scope, receive, send)

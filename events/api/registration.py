@@ -1,0 +1,113 @@
+"""Registrations: attendees register and cancel; hosts list, export, cancel and promote."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from events import catalog, registration
+from events.api.routing import Call, Router
+from events.paging import Page, PageRequest
+from events.registration import RegistrationIn, RegistrationOut
+
+api = Router("registrations")
+
+
+@api.post(
+    "/api/v1/events/{event_id}/registrations",
+    "Register for a published event",
+    body=RegistrationIn,
+    response=RegistrationOut,
+    status=201,
+    auth="none",
+    idempotent=True,
+    rate_limit="register",
+    transaction=False,
+    errors=(404, 409),
+)
+async def register(call: Call) -> RegistrationOut:
+    return await registration.register(
+        call.conn, call.path("event_id"), call.body, now=call.now, base_url=call.settings.base_url
+    )
+
+
+@api.get(
+    "/api/v1/registrations/{registration_id}",
+    "Read a registration (its access token, or a host)",
+    response=RegistrationOut,
+    auth="attendee",
+)
+async def get_registration(call: Call) -> RegistrationOut:
+    found, mine = await registration.authorize(
+        call.conn, call.actor, call.secret, call.path("registration_id")
+    )
+    return await registration.render(
+        call.conn, found, base_url=call.settings.base_url, with_secret=mine
+    )
+
+
+@api.post(
+    "/api/v1/registrations/{registration_id}/cancel",
+    "Cancel a registration (its access token, or a host)",
+    response=RegistrationOut,
+    auth="attendee",
+)
+async def cancel_registration(call: Call) -> RegistrationOut:
+    found, mine = await registration.authorize(
+        call.conn, call.actor, call.secret, call.path("registration_id")
+    )
+    done = await registration.cancel(
+        call.conn, found, by="attendee" if mine else "host", now=call.now
+    )
+    return await registration.render(
+        call.conn, done, base_url=call.settings.base_url, with_secret=mine
+    )
+
+
+@api.post(
+    "/api/v1/registrations/{registration_id}/promote",
+    "Move a waitlisted registration up: confirmed if a seat is free, else first in line (hosts)",
+    response=RegistrationOut,
+    errors=(409,),
+)
+async def promote_registration(call: Call) -> RegistrationOut:
+    found, _ = await registration.authorize(
+        call.conn, call.actor, None, call.path("registration_id")
+    )
+    done = await registration.promote(call.conn, found, call.now)
+    return await registration.render(
+        call.conn, done, base_url=call.settings.base_url, with_secret=False
+    )
+
+
+@api.get(
+    "/api/v1/events/{event_id}/registrations",
+    "The event's registrations (hosts); ?status=, ?q=",
+    response=Page[RegistrationOut],
+)
+async def list_registrations(call: Call) -> Page[RegistrationOut]:
+    event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
+    page = PageRequest.parse(call.query("limit"), call.query("cursor"))
+    return await registration.list_registrations(
+        call.conn,
+        event,
+        status=call.query("status"),
+        q_text=call.query("q"),
+        page=page,
+        base_url=call.settings.base_url,
+    )
+
+
+@api.get(
+    "/api/v1/events/{event_id}/registrations.csv",
+    "Export the registrations as CSV (hosts)",
+    media_type="text/csv",
+)
+async def export_registrations(call: Call) -> Response:
+    event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
+    text = await registration.export_csv(call.conn, event)
+    filename = f"{event['slug']}-registrations.csv"
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

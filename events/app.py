@@ -1,0 +1,98 @@
+"""The application, built in one factory: routes, middleware, exception handlers, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from events import ratelimit
+from events.api import catalog as catalog_api
+from events.api import docs, openapi
+from events.api import hosting as hosting_api
+from events.api import registration as registration_api
+from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
+from events.api.routing import Endpoint, starlette_route, utcnow
+from events.db import Database, migrate
+from events.settings import Settings
+
+log = logging.getLogger("events")
+
+ROUTERS = [catalog_api.api, hosting_api.api, registration_api.api]
+
+
+def endpoints() -> list[Endpoint]:
+    return [e for router in ROUTERS for e in router.endpoints]
+
+
+def create_app(
+    settings: Settings,
+    *,
+    database: Database | None = None,
+    clock: Callable[[], datetime] = utcnow,
+) -> Starlette:
+    """The ASGI app. Without `database` it connects to `settings.database_url` on start."""
+    if database is None:
+        if settings.database_url is None:
+            raise ValueError(
+                "create_app needs settings.database_url (the CLI starts an embedded one)"
+            )
+        database = Database(settings.database_url, pool_size=settings.db_pool_size)
+    db = database
+    spec = openapi.build(endpoints())
+    spec_body = msgspec.json.encode(spec)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.connect()
+        try:
+            await migrate(db)
+            yield
+        finally:
+            await db.disconnect()
+
+    async def healthz(request: Request) -> Response:
+        if await db.ping():
+            return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(spec_body, media_type="application/json")
+
+    async def api_docs(request: Request) -> Response:
+        return HTMLResponse(docs.page(spec))
+
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/api/v1/openapi.json", openapi_json),
+        Route("/api/docs", api_docs),
+        *(starlette_route(e) for e in endpoints()),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(BodyLimit), Middleware(CatchAll)],
+        exception_handlers=dict[Any, Any](EXCEPTION_HANDLERS),
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.clock = clock
+    app.state.limiter = ratelimit.Limiter(ratelimit.parse(settings.rate_limits))
+    return app
+
+
+def create_app_from_env() -> Starlette:
+    """Factory for uvicorn workers: the CLI has already set DATABASE_URL and migrated."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return create_app(Settings.from_env())

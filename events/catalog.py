@@ -1,0 +1,390 @@
+"""Events and their sessions: create, read, list, change, publish, cancel.
+
+Every time an event's time, place or title changes its `revision` goes up; calendar
+invites carry it as SEQUENCE, so calendars replace the old copy.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+from msgspec import UNSET, Meta, UnsetType
+
+from events import registration
+from events.errors import FieldError, InvalidInput, InvalidState, NotFound
+from events.hosting import Actor, require
+from events.paging import Page, PageRequest, page_of
+from events.queries import Connection, Row
+from events.queries import catalog as q
+
+AwareDatetime = Annotated[datetime, Meta(tz=True)]
+Title = Annotated[str, Meta(min_length=1, max_length=200)]
+Text = Annotated[str, Meta(max_length=20_000)]
+Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
+Visibility = Literal["public", "unlisted", "private"]
+QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
+
+
+class Venue(msgspec.Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(max_length=200)]
+    address: Annotated[str, Meta(max_length=500)] = ""
+
+
+class Question(msgspec.Struct, forbid_unknown_fields=True):
+    """A question the host asks at registration; `choice` offers `options`."""
+
+    id: QuestionId
+    label: Annotated[str, Meta(min_length=1, max_length=300)]
+    kind: Literal["text", "choice", "checkbox"] = "text"
+    required: bool = False
+    options: list[Annotated[str, Meta(min_length=1, max_length=200)]] = []
+
+
+class EventIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    timezone: str
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    capacity: Capacity
+    description: Text = ""
+    venue: Venue | None = None
+    waitlist: bool = False
+    visibility: Visibility = "public"
+    registration_opens_at: AwareDatetime | None = None
+    registration_closes_at: AwareDatetime | None = None
+    questions: Annotated[list[Question], Meta(max_length=50)] = []
+
+
+class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | UnsetType = UNSET
+    timezone: str | UnsetType = UNSET
+    starts_at: AwareDatetime | UnsetType = UNSET
+    ends_at: AwareDatetime | UnsetType = UNSET
+    capacity: Capacity | UnsetType = UNSET
+    description: Text | UnsetType = UNSET
+    venue: Venue | UnsetType | None = UNSET
+    waitlist: bool | UnsetType = UNSET
+    visibility: Visibility | UnsetType = UNSET
+    registration_opens_at: AwareDatetime | UnsetType | None = UNSET
+    registration_closes_at: AwareDatetime | UnsetType | None = UNSET
+    questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
+
+
+class Host(msgspec.Struct):
+    partner: str
+    role: Literal["owner", "cohost"]
+
+
+class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    room: Annotated[str, Meta(max_length=200)] | None = None
+    capacity: Capacity | None = None
+
+
+class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
+    title: Title | UnsetType = UNSET
+    starts_at: AwareDatetime | UnsetType = UNSET
+    ends_at: AwareDatetime | UnsetType = UNSET
+    room: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
+    capacity: Capacity | UnsetType | None = UNSET
+
+
+class SessionOut(msgspec.Struct):
+    id: str
+    event_id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    room: str | None
+    capacity: int | None
+
+
+class EventOut(msgspec.Struct):
+    id: str
+    slug: str
+    status: Literal["draft", "published", "cancelled"]
+    title: str
+    description: str
+    timezone: str
+    starts_at: datetime
+    ends_at: datetime
+    venue: Venue | None
+    capacity: int
+    waitlist: bool
+    visibility: Visibility
+    registration_opens_at: datetime | None
+    registration_closes_at: datetime | None
+    questions: list[Question]
+    hosts: list[Host]
+    sessions: list[SessionOut]
+    revision: int
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- reading -------------------------------------------------------------------------------
+
+
+async def load(conn: Connection, event_id: UUID | str, *, lock: bool = False) -> Row | None:
+    """The event row (with its hosts), or None; a malformed id is simply not found."""
+    parsed = parse_id(event_id)
+    return None if parsed is None else await q.event(conn, parsed, lock=lock)
+
+
+async def load_for(
+    conn: Connection, actor: Actor, event_id: UUID | str, action: Any, *, lock: bool = False
+) -> Row:
+    return require(actor, action, await load(conn, event_id, lock=lock))
+
+
+async def get_event(conn: Connection, actor: Actor, event_id: str) -> EventOut:
+    event = await load_for(conn, actor, event_id, "read")
+    return (await render(conn, [event]))[0]
+
+
+async def get_event_by_slug(conn: Connection, actor: Actor, slug: str) -> EventOut:
+    event = require(actor, "read", await q.event_by_slug(conn, slug))
+    return (await render(conn, [event]))[0]
+
+
+async def list_events(
+    conn: Connection, actor: Actor, *, hosted: bool, page: PageRequest
+) -> Page[EventOut]:
+    if hosted:
+        from events.hosting import require_partner
+
+        partner = require_partner(actor)
+        assert partner.partner_id is not None
+        found = await q.hosted_events(
+            conn, partner.partner_id, after_seq=page.after_seq, limit=page.limit + 1
+        )
+    else:
+        found = await q.public_events(conn, after_seq=page.after_seq, limit=page.limit + 1)
+    return page_of(await render(conn, found), [e["seq"] for e in found], page.limit)
+
+
+async def render(conn: Connection, events: list[Row]) -> list[EventOut]:
+    by_event: dict[UUID, list[SessionOut]] = {e["id"]: [] for e in events}
+    zones = {e["id"]: ZoneInfo(e["timezone"]) for e in events}
+    if events:
+        for s in await q.sessions_of(conn, list(by_event)):
+            by_event[s["event_id"]].append(session_out(s, zones[s["event_id"]]))
+    return [event_out(e, by_event[e["id"]]) for e in events]
+
+
+def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
+    zone = ZoneInfo(e["timezone"])
+
+    def local(value: datetime | None) -> datetime | None:
+        return None if value is None else value.astimezone(zone)
+
+    has_venue = e["venue_name"] or e["venue_address"]
+    return EventOut(
+        id=str(e["id"]),
+        slug=e["slug"],
+        status=e["status"],
+        title=e["title"],
+        description=e["description"],
+        timezone=e["timezone"],
+        starts_at=e["starts_at"].astimezone(zone),
+        ends_at=e["ends_at"].astimezone(zone),
+        venue=Venue(e["venue_name"], e["venue_address"]) if has_venue else None,
+        capacity=e["capacity"],
+        waitlist=e["waitlist"],
+        visibility=e["visibility"],
+        registration_opens_at=local(e["registration_opens_at"]),
+        registration_closes_at=local(e["registration_closes_at"]),
+        questions=msgspec.convert(e["questions"], list[Question]),
+        hosts=[
+            Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
+        ],
+        sessions=sessions,
+        revision=e["revision"],
+        created_at=e["created_at"].astimezone(zone),
+        updated_at=e["updated_at"].astimezone(zone),
+    )
+
+
+def session_out(s: Row, zone: ZoneInfo) -> SessionOut:
+    return SessionOut(
+        id=str(s["id"]),
+        event_id=str(s["event_id"]),
+        title=s["title"],
+        starts_at=s["starts_at"].astimezone(zone),
+        ends_at=s["ends_at"].astimezone(zone),
+        room=s["room"],
+        capacity=s["capacity"],
+    )
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datetime) -> EventOut:
+    from events.hosting import require_partner
+
+    owner = require_partner(actor)
+    assert owner.partner_id is not None
+    fields = _columns(msgspec.structs.asdict(data))
+    _check_event(fields)
+    base = slugify(data.title)
+    for attempt in range(8):
+        slug = base if attempt == 0 else f"{base}-{secrets.token_hex(2)}"
+        event_id = await q.insert_event(conn, owner.partner_id, slug, fields)
+        if event_id is not None:
+            break
+    else:  # pragma: no cover - eight random suffixes all taken
+        raise InvalidState("Could not find a free slug for this title")
+    from events.queries.hosting import insert_host
+
+    await insert_host(conn, event_id, owner.partner_id, "owner")
+    await registration.open_capacity(conn, event_id, data.capacity)
+    return await get_event(conn, actor, str(event_id))
+
+
+async def patch_event(
+    conn: Connection, actor: Actor, event_id: str, patch: EventPatch, now: datetime
+) -> EventOut:
+    event = await load_for(conn, actor, event_id, "manage", lock=True)
+    if event["status"] == "cancelled":
+        raise InvalidState("A cancelled event cannot be changed")
+    changes = _columns({k: v for k, v in msgspec.structs.asdict(patch).items() if v is not UNSET})
+    _check_event({**event, **changes})
+    changes = {k: v for k, v in changes.items() if event[k] != v}
+    if "capacity" in changes:
+        await registration.change_capacity(conn, event, changes["capacity"], now)
+    if changes:
+        moved = bool(
+            changes.keys()
+            & {"title", "timezone", "starts_at", "ends_at", "venue_name", "venue_address"}
+        )
+        await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
+    return await get_event(conn, actor, event_id)
+
+
+async def publish_event(conn: Connection, actor: Actor, event_id: str, now: datetime) -> EventOut:
+    event = await load_for(conn, actor, event_id, "manage", lock=True)
+    if event["status"] == "cancelled":
+        raise InvalidState("A cancelled event cannot be published")
+    if event["status"] == "draft":
+        await q.set_status(conn, event["id"], "published", now)
+    return await get_event(conn, actor, event_id)
+
+
+async def cancel_event(conn: Connection, actor: Actor, event_id: str, now: datetime) -> EventOut:
+    event = await load_for(conn, actor, event_id, "cancel", lock=True)
+    if event["status"] != "cancelled":
+        await q.set_status(conn, event["id"], "cancelled", now)
+        await registration.event_cancelled(conn, event, now)
+    return await get_event(conn, actor, event_id)
+
+
+async def create_session(
+    conn: Connection, actor: Actor, event_id: str, data: SessionIn, now: datetime
+) -> SessionOut:
+    event = await load_for(conn, actor, event_id, "manage", lock=True)
+    if event["status"] == "cancelled":
+        raise InvalidState("A cancelled event cannot be changed")
+    fields = msgspec.structs.asdict(data)
+    _check_session(fields, event)
+    created = await q.insert_session(conn, event["id"], fields)
+    await q.bump_revision(conn, event["id"], now)
+    return session_out(created, ZoneInfo(event["timezone"]))
+
+
+async def patch_session(
+    conn: Connection,
+    actor: Actor,
+    event_id: str,
+    session_id: str,
+    patch: SessionPatch,
+    now: datetime,
+) -> SessionOut:
+    event = await load_for(conn, actor, event_id, "manage", lock=True)
+    parsed = parse_id(session_id)
+    current = None if parsed is None else await q.session(conn, parsed, event["id"])
+    if current is None:
+        raise NotFound("No such session")
+    changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not UNSET}
+    _check_session({**current, **changes}, event)
+    if "capacity" in changes:
+        await registration.change_session_capacity(conn, current, changes["capacity"])
+    updated = await q.update_session(conn, current["id"], changes) if changes else current
+    assert updated is not None
+    await q.bump_revision(conn, event["id"], now)
+    return session_out(updated, ZoneInfo(event["timezone"]))
+
+
+# --- rules ---------------------------------------------------------------------------------
+
+
+def _columns(fields: dict[str, Any]) -> dict[str, Any]:
+    """Request fields → table columns (the venue object is two columns)."""
+    out = dict(fields)
+    if "venue" in out:
+        venue = out.pop("venue")
+        out["venue_name"] = venue.name if venue else ""
+        out["venue_address"] = venue.address if venue else ""
+    if "questions" in out:
+        out["questions"] = msgspec.to_builtins(out["questions"])
+    return out
+
+
+def _check_event(e: dict[str, Any]) -> None:
+    errors: list[FieldError] = []
+    if not valid_timezone(e["timezone"]):
+        errors.append(FieldError("timezone", "must be an IANA time zone, e.g. Asia/Hong_Kong"))
+    if e["ends_at"] <= e["starts_at"]:
+        errors.append(FieldError("ends_at", "must be after starts_at"))
+    opens, closes = e.get("registration_opens_at"), e.get("registration_closes_at")
+    if opens is not None and closes is not None and closes <= opens:
+        errors.append(FieldError("registration_closes_at", "must be after registration_opens_at"))
+    questions = msgspec.convert(e.get("questions") or [], list[Question])
+    seen: set[str] = set()
+    for i, question in enumerate(questions):
+        if question.id in seen:
+            errors.append(FieldError(f"questions.{i}.id", "is used twice"))
+        seen.add(question.id)
+        if question.kind == "choice" and not question.options:
+            errors.append(FieldError(f"questions.{i}.options", "a choice needs options"))
+    if errors:
+        raise InvalidInput(errors)
+
+
+def _check_session(s: dict[str, Any], event: Row) -> None:
+    if s["ends_at"] <= s["starts_at"]:
+        raise InvalidInput.one("ends_at", "must be after starts_at")
+
+
+def valid_timezone(name: str) -> bool:
+    if not name or len(name) > 64 or name.startswith("/") or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def slugify(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
+    return slug or f"event-{secrets.token_hex(3)}"
+
+
+def parse_id(value: UUID | str) -> UUID | None:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except ValueError:
+        return None

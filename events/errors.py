@@ -1,0 +1,160 @@
+"""Domain errors with stable codes; the API renders them as RFC 9457 problems in one place.
+
+The code is the last path segment of the problem's `type` and never changes once published.
+
+    DomainError
+    ├── InvalidInput              422 invalid-input      (field errors: `errors`)
+    │   └── IdempotencyMismatch   422 idempotency-key-reused
+    ├── Unauthenticated           401 unauthenticated
+    ├── Forbidden                 403 forbidden
+    ├── NotFound                  404 not-found
+    ├── Conflict                  409 (a subclass per rule)
+    │   ├── CapacityBelowConfirmed    capacity-below-confirmed
+    │   ├── EventFull                 event-full
+    │   ├── SessionFull               session-full
+    │   ├── RegistrationClosed        registration-closed
+    │   ├── AlreadyRegistered         already-registered
+    │   ├── InvalidState              invalid-state (e.g. publishing a cancelled event)
+    │   └── AlreadyExists             already-exists
+    ├── PayloadTooLarge           413 payload-too-large
+    ├── UnsupportedMediaType      415 unsupported-media-type
+    ├── RateLimited               429 rate-limited
+    └── DatabaseUnavailable       503 database-unavailable
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+ERROR_TYPE_BASE = "https://events.example.org/errors/"
+
+
+class FieldError(dict[str, str]):
+    """One entry of a 422's `errors`: {"field": "venue.name", "message": "..."}."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(field=field, message=message)
+
+
+class DomainError(Exception):
+    status: ClassVar[int] = 400
+    code: ClassVar[str] = "bad-request"
+    title: ClassVar[str] = "Bad request"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        self.extra = extra
+
+    def problem(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": ERROR_TYPE_BASE + self.code,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        body.update(self.extra)
+        return body
+
+
+class InvalidInput(DomainError):
+    status = 422
+    code = "invalid-input"
+    title = "The request is not valid"
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        super().__init__(detail or "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.extra = {"errors": errors}
+
+    @classmethod
+    def one(cls, field: str, message: str) -> InvalidInput:
+        return cls([FieldError(field, message)])
+
+
+class IdempotencyMismatch(DomainError):
+    status = 422
+    code = "idempotency-key-reused"
+    title = "This Idempotency-Key was used with a different request"
+
+
+class Unauthenticated(DomainError):
+    status = 401
+    code = "unauthenticated"
+    title = "A valid token is needed"
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    title = "This token may not do this"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"
+
+
+class CapacityBelowConfirmed(Conflict):
+    code = "capacity-below-confirmed"
+    title = "Capacity cannot go below the confirmed registrations"
+
+
+class EventFull(Conflict):
+    code = "event-full"
+    title = "The event is full"
+
+
+class SessionFull(Conflict):
+    code = "session-full"
+    title = "A chosen session is full"
+
+
+class RegistrationClosed(Conflict):
+    code = "registration-closed"
+    title = "Registration is not open"
+
+
+class AlreadyRegistered(Conflict):
+    code = "already-registered"
+    title = "This email is already registered for the event"
+
+
+class InvalidState(Conflict):
+    code = "invalid-state"
+    title = "Not possible in the current state"
+
+
+class AlreadyExists(Conflict):
+    code = "already-exists"
+    title = "It exists already"
+
+
+class PayloadTooLarge(DomainError):
+    status = 413
+    code = "payload-too-large"
+    title = "The request body is larger than 1 MiB"
+
+
+class UnsupportedMediaType(DomainError):
+    status = 415
+    code = "unsupported-media-type"
+    title = "Send application/json"
+
+
+class RateLimited(DomainError):
+    status = 429
+    code = "rate-limited"
+    title = "Too many requests; try again shortly"
+
+
+class DatabaseUnavailable(DomainError):
+    status = 503
+    code = "database-unavailable"
+    title = "The database is unavailable; try again shortly"

@@ -1,0 +1,294 @@
+"""SQL of registration.py: seats, registrations, the waitlist."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from events.queries import Connection, Row, row, rows
+
+SHARDS = 16
+
+
+async def insert_shards(conn: Connection, event_id: UUID, capacities: list[int]) -> None:
+    await conn.execute(
+        "INSERT INTO seat_shards (event_id, shard, capacity)"
+        " SELECT $1, (n - 1)::smallint, c FROM unnest($2::int[]) WITH ORDINALITY AS t(c, n)",
+        event_id,
+        capacities,
+    )
+
+
+async def lock_shards(conn: Connection, event_id: UUID) -> list[Row]:
+    return rows(
+        await conn.fetch(
+            "SELECT shard, capacity, confirmed FROM seat_shards WHERE event_id = $1"
+            " ORDER BY shard FOR UPDATE",
+            event_id,
+        )
+    )
+
+
+async def set_shard_capacities(conn: Connection, event_id: UUID, capacities: list[int]) -> None:
+    await conn.execute(
+        "UPDATE seat_shards s SET capacity = t.c FROM unnest($2::int[]) WITH ORDINALITY AS t(c, n)"
+        " WHERE s.event_id = $1 AND s.shard = t.n - 1",
+        event_id,
+        capacities,
+    )
+
+
+async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
+    """What registering needs to know of an event, in one read."""
+    return row(
+        await conn.fetchrow(
+            "SELECT e.id, e.status, e.waitlist, e.starts_at, e.registration_opens_at,"
+            " e.registration_closes_at, e.questions, e.timezone,"
+            " coalesce(array_agg(s.id) FILTER (WHERE s.id IS NOT NULL), '{}') AS session_ids"
+            " FROM events e LEFT JOIN sessions s ON s.event_id = e.id WHERE e.id = $1"
+            " GROUP BY e.id",
+            event_id,
+        )
+    )
+
+
+_RETURNING = "RETURNING id, seq, event_id, status, created_at"
+
+
+async def insert_confirmed(
+    conn: Connection, event_id: UUID, shard: int, fields: dict[str, Any], now: datetime
+) -> Row | None:
+    """Take a seat from `shard` and insert the registration, in one statement; None when that
+    shard has no seat left. A duplicate email raises UniqueViolationError (nothing taken)."""
+    return row(
+        await conn.fetchrow(
+            "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
+            "   WHERE event_id = $1 AND shard = $2 AND confirmed < capacity RETURNING shard)"
+            " INSERT INTO registrations (event_id, name, email, locale, answers, status, shard,"
+            "   created_at, confirmed_at, updated_at)"
+            " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7 FROM seat "
+            + _RETURNING,
+            event_id,
+            shard,
+            fields["name"],
+            fields["email"],
+            fields["locale"],
+            fields["answers"],
+            now,
+        )
+    )
+
+
+async def insert_waitlisted(
+    conn: Connection, event_id: UUID, fields: dict[str, Any], now: datetime
+) -> Row:
+    record = await conn.fetchrow(
+        "INSERT INTO registrations (event_id, name, email, locale, answers, status, waitlist_order,"
+        "   created_at, updated_at)"
+        " VALUES ($1, $2, $3, $4, $5, 'waitlisted', nextval('registrations_waitlist_order'), $6, $6) "
+        + _RETURNING,
+        event_id,
+        fields["name"],
+        fields["email"],
+        fields["locale"],
+        fields["answers"],
+        now,
+    )
+    assert record is not None
+    return dict(record)
+
+
+async def shards_with_space(conn: Connection, event_id: UUID) -> list[int]:
+    return [
+        r["shard"]
+        for r in await conn.fetch(
+            "SELECT shard FROM seat_shards WHERE event_id = $1 AND confirmed < capacity"
+            " ORDER BY random()",
+            event_id,
+        )
+    ]
+
+
+async def insert_sessions(conn: Connection, registration_id: UUID, session_ids: list[UUID]) -> None:
+    await conn.execute(
+        "INSERT INTO registration_sessions (registration_id, session_id)"
+        " SELECT $1, unnest($2::uuid[]) ON CONFLICT DO NOTHING",
+        registration_id,
+        session_ids,
+    )
+
+
+async def claim_session_seats(conn: Connection, session_ids: list[UUID]) -> list[UUID]:
+    """Take one seat in each session that has one; returns the sessions that had one."""
+    return [
+        r["id"]
+        for r in await conn.fetch(
+            "UPDATE sessions SET confirmed = confirmed + 1"
+            " WHERE id = ANY($1) AND (capacity IS NULL OR confirmed < capacity) RETURNING id",
+            session_ids,
+        )
+    ]
+
+
+async def release_session_seats(conn: Connection, registration_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE sessions SET confirmed = confirmed - 1 WHERE id IN"
+        " (SELECT session_id FROM registration_sessions WHERE registration_id = $1)",
+        registration_id,
+    )
+
+
+async def drop_sessions(conn: Connection, registration_id: UUID, session_ids: list[UUID]) -> None:
+    await conn.execute(
+        "DELETE FROM registration_sessions WHERE registration_id = $1 AND session_id = ANY($2)",
+        registration_id,
+        session_ids,
+    )
+
+
+_REGISTRATION = (
+    "SELECT r.id, r.seq, r.event_id, r.name, r.email, r.locale, r.answers, r.status, r.shard,"
+    " r.ticket_version, r.created_at, r.confirmed_at, r.cancelled_at, r.cancelled_by, r.updated_at,"
+    " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
+    "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
+    "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"
+    " coalesce((SELECT array_agg(rs.session_id ORDER BY s.seq) FROM registration_sessions rs"
+    "   JOIN sessions s ON s.id = rs.session_id WHERE rs.registration_id = r.id), '{}') AS session_ids"
+    " FROM registrations r"
+)
+
+
+async def registration(
+    conn: Connection, registration_id: UUID, *, lock: bool = False
+) -> Row | None:
+    if lock:
+        await conn.execute("SELECT 1 FROM registrations WHERE id = $1 FOR UPDATE", registration_id)
+    return row(await conn.fetchrow(_REGISTRATION + " WHERE r.id = $1", registration_id))
+
+
+async def event_registrations(
+    conn: Connection,
+    event_id: UUID,
+    *,
+    status: str | None,
+    q: str | None,
+    after_seq: int,
+    limit: int,
+) -> list[Row]:
+    return rows(
+        await conn.fetch(
+            _REGISTRATION + " WHERE r.event_id = $1 AND ($2::text IS NULL OR r.status = $2)"
+            " AND ($3::text IS NULL OR strpos(lower(r.name), lower($3)) > 0"
+            "      OR strpos(lower(r.email), lower($3)) > 0)"
+            " AND r.seq > $4 ORDER BY r.seq LIMIT $5",
+            event_id,
+            status,
+            q,
+            after_seq,
+            limit,
+        )
+    )
+
+
+async def set_cancelled(conn: Connection, registration_id: UUID, now: datetime, by: str) -> None:
+    await conn.execute(
+        "UPDATE registrations SET status = 'cancelled', shard = NULL, waitlist_order = NULL,"
+        " cancelled_at = $2, cancelled_by = $3, updated_at = $2 WHERE id = $1",
+        registration_id,
+        now,
+        by,
+    )
+
+
+async def release_seat(conn: Connection, event_id: UUID, shard: int) -> None:
+    await conn.execute(
+        "UPDATE seat_shards SET confirmed = confirmed - 1 WHERE event_id = $1 AND shard = $2",
+        event_id,
+        shard,
+    )
+
+
+async def waitlist_head(conn: Connection, event_id: UUID, count: int) -> list[UUID]:
+    """The first `count` waitlisted registrations, locked (skipping any being changed now)."""
+    return [
+        r["id"]
+        for r in await conn.fetch(
+            "SELECT id FROM registrations WHERE event_id = $1 AND status = 'waitlisted'"
+            " ORDER BY waitlist_order LIMIT $2 FOR UPDATE SKIP LOCKED",
+            event_id,
+            count,
+        )
+    ]
+
+
+async def confirm_waitlisted(
+    conn: Connection, registration_id: UUID, event_id: UUID, shard: int, now: datetime
+) -> None:
+    """Give a waitlisted registration a seat of `shard` (whose row the caller has locked)."""
+    await conn.execute(
+        "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
+        "   WHERE event_id = $2 AND shard = $3 RETURNING shard)"
+        " UPDATE registrations SET status = 'confirmed', shard = (SELECT shard FROM seat),"
+        " waitlist_order = NULL, confirmed_at = $4, updated_at = $4 WHERE id = $1",
+        registration_id,
+        event_id,
+        shard,
+        now,
+    )
+
+
+async def has_free_seat(conn: Connection, event_id: UUID) -> bool:
+    return bool(
+        await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM seat_shards WHERE event_id = $1 AND confirmed < capacity)"
+            " AND EXISTS (SELECT 1 FROM registrations WHERE event_id = $1 AND status = 'waitlisted')",
+            event_id,
+        )
+    )
+
+
+async def move_to_front(conn: Connection, registration_id: UUID, event_id: UUID) -> None:
+    await conn.execute(
+        "UPDATE registrations SET waitlist_order = (SELECT min(waitlist_order) - 1"
+        "   FROM registrations WHERE event_id = $2 AND status = 'waitlisted')"
+        " WHERE id = $1 AND status = 'waitlisted'",
+        registration_id,
+        event_id,
+    )
+
+
+async def counts(conn: Connection, event_id: UUID) -> Row:
+    record = await conn.fetchrow(
+        "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,"
+        " count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted,"
+        " count(*) FILTER (WHERE status = 'cancelled') AS cancelled"
+        " FROM registrations WHERE event_id = $1",
+        event_id,
+    )
+    assert record is not None
+    return dict(record)
+
+
+async def session_confirmed(conn: Connection, session_id: UUID) -> int:
+    return int(
+        await conn.fetchval("SELECT confirmed FROM sessions WHERE id = $1 FOR UPDATE", session_id)
+    )
+
+
+async def live_registrations(conn: Connection, event_id: UUID) -> list[Row]:
+    return rows(
+        await conn.fetch(
+            _REGISTRATION + " WHERE r.event_id = $1 AND r.status <> 'cancelled' ORDER BY r.seq",
+            event_id,
+        )
+    )
+
+
+async def secret(conn: Connection, name: str, candidate: bytes) -> bytes:
+    await conn.execute(
+        "INSERT INTO server_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
+        name,
+        candidate,
+    )
+    return bytes(await conn.fetchval("SELECT secret FROM server_secrets WHERE name = $1", name))

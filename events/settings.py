@@ -1,0 +1,85 @@
+"""Configuration: one frozen object, read once from the environment.
+
+Every field says what it is for; `python -m events --help` and the README list them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+DEFAULT_RATE_LIMITS = "register=120/60,signin=10/60,public=600/60"
+
+
+def _help(text: str) -> dict[str, str]:
+    return {"help": text}
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    database_url: str | None = field(
+        default=None,
+        metadata=_help("DATABASE_URL: postgresql://… of the server to use; unset: embedded."),
+    )
+    data_dir: Path = field(
+        default=Path(".data"),
+        metadata=_help("EVENTS_DATA_DIR: the embedded database and signing keys live here."),
+    )
+    base_url: str = field(
+        default="http://127.0.0.1:8000",
+        metadata=_help("EVENTS_BASE_URL: public URL used in links, mails and QR pages."),
+    )
+    smtp_url: str | None = field(
+        default=None,
+        metadata=_help("SMTP_URL: smtp://[user:password@]host:port; unset: mail is logged."),
+    )
+    mail_from: str = field(
+        default="Events <events@localhost>",
+        metadata=_help("EVENTS_MAIL_FROM: the From header of every mail."),
+    )
+    rate_limits: str = field(
+        default=DEFAULT_RATE_LIMITS,
+        metadata=_help(
+            "EVENTS_RATE_LIMITS: name=requests/seconds per client address, comma separated;"
+            " 'off' turns them off."
+        ),
+    )
+    db_pool_size: int = field(
+        default=20,
+        metadata=_help("EVENTS_DB_POOL_SIZE: database connections per worker process."),
+    )
+    workers: int = field(
+        default=0,
+        metadata=_help("EVENTS_WORKERS: server worker processes; 0 means one per core."),
+    )
+    mail_worker: bool = field(
+        default=True,
+        metadata=_help("EVENTS_MAIL_WORKER: 0 stops this process from delivering mail."),
+    )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        return cls(
+            database_url=env.get("DATABASE_URL") or None,
+            data_dir=Path(env.get("EVENTS_DATA_DIR") or ".data"),
+            base_url=(env.get("EVENTS_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            smtp_url=env.get("SMTP_URL") or None,
+            mail_from=env.get("EVENTS_MAIL_FROM") or "Events <events@localhost>",
+            rate_limits=env.get("EVENTS_RATE_LIMITS") or DEFAULT_RATE_LIMITS,
+            db_pool_size=int(env.get("EVENTS_DB_POOL_SIZE") or 20),
+            workers=int(env.get("EVENTS_WORKERS") or 0),
+            mail_worker=(env.get("EVENTS_MAIL_WORKER") or "1") not in ("0", "false", "off"),
+        )
+
+    def replace(self, **changes: object) -> Settings:
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)  # type: ignore[arg-type]
+
+
+def describe() -> str:
+    """The environment variables, one line each, for --help and the README."""
+    return "\n".join(f"  {f.metadata['help']}" for f in fields(Settings))

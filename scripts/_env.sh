@@ -1,0 +1,27 @@
+# Shared by scripts/*: make .venv (Python 3.11+) and install the project into it.
+# usage: . scripts/_env.sh [extra]   e.g. extra = test
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+pick_python() {
+  for candidate in "${PYTHON:-}" python3.13 python3.12 python3.11 python3; do
+    [ -n "$candidate" ] || continue
+    if command -v "$candidate" >/dev/null 2>&1 &&
+       "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+      echo "$candidate"; return 0
+    fi
+  done
+  echo "Python 3.11 or newer is needed" >&2; return 1
+}
+if [ ! -x .venv/bin/python ]; then
+  "$(pick_python)" -m venv .venv
+fi
+extra="${1:-}"
+spec="."
+[ -n "$extra" ] && spec=".[$extra]"
+stamp=".venv/.installed-${extra:-base}"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" 2>&1 | grep -v "^WARNING: Location" || true
+  .venv/bin/python -c "import events" && touch "$stamp"
+fi
+export PATH="$PWD/.venv/bin:$PATH"
