@@ -186,3 +186,14 @@ def assert_problem(response: httpx.Response, status: int, code: str) -> dict[str
     assert body["type"].rsplit("/", 1)[-1] == code, body
     assert body["title"] and body["detail"]
     return body
+
+
+@pytest.fixture
+async def hypothesis_event(client: httpx.AsyncClient, partner: Partner) -> dict[str, Any]:
+    """A published event with a big capacity and optional questions, for property tests."""
+    return await create_event(
+        client,
+        partner,
+        capacity=100_000,
+        questions=[{"id": "organisation", "label": "Organisation", "kind": "text"}],
+    )

@@ -136,8 +136,8 @@ def decode(raw: bytes, content_type: str | None, kind: type) -> Any:
 
 def validation_error(message: str) -> FieldError:
     """msgspec's 'Expected `int` - at `$.venue.name`' → FieldError('venue.name', 'Expected `int`')."""
-    text, _, where = message.rpartition(" - at `")
-    if not where:
+    text, sep, where = message.rpartition(" - at `")
+    if not sep:
         text, where = message, "$`"
     path = where.rstrip("`").removeprefix("$").lstrip(".")
     path = path.replace("[", ".").replace("]", "")

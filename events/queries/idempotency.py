@@ -8,7 +8,7 @@ from events.queries import Connection, Row, row
 
 
 async def lock_key(conn: Connection, scope: str, key: str) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{scope}\0{key}")
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", f"{scope}\n{key}")
 
 
 async def stored_response(conn: Connection, scope: str, key: str) -> Row | None:
