@@ -22,6 +22,12 @@ class Page(msgspec.Struct, Generic[T]):
     next_cursor: str | None
 
 
+class Items(msgspec.Struct, Generic[T]):
+    """A whole (short) list, in the same envelope as a page."""
+
+    items: list[T]
+
+
 @dataclass(frozen=True, slots=True)
 class PageRequest:
     after_seq: int = 0

@@ -21,7 +21,11 @@ spec="."
 stamp=".venv/.installed-${extra:-base}"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null 2>&1 || true
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" 2>&1 | grep -v "^WARNING: Location" || true
+  if ! .venv/bin/python -m pip install -q --disable-pip-version-check -e "$spec" >.venv/pip.log 2>&1; then
+    cat .venv/pip.log >&2
+    echo "installing the project failed (log above)" >&2
+    exit 1
+  fi
   .venv/bin/python -c "import events" && touch "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"

@@ -8,6 +8,7 @@ from events import catalog, hosting
 from events.api.routing import Call, Router
 from events.errors import NotFound
 from events.hosting import CohostIn, InvitationOut, TokenIn, TokenOut
+from events.paging import Items
 
 api = Router("hosting")
 
@@ -115,9 +116,9 @@ async def remove_cohost(call: Call) -> None:
     await hosting.remove_cohost(call.conn, event, call.path("partner"))
 
 
-@api.get("/api/v1/invitations", "Your pending co-host invitations", response=list[InvitationOut])
-async def list_invitations(call: Call) -> dict[str, list[InvitationOut]]:
-    return {"items": await hosting.list_invitations(call.conn, call.actor)}
+@api.get("/api/v1/invitations", "Your pending co-host invitations", response=Items[InvitationOut])
+async def list_invitations(call: Call) -> Items[InvitationOut]:
+    return Items(await hosting.list_invitations(call.conn, call.actor))
 
 
 @api.post(

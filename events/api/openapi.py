@@ -108,3 +108,32 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
             "content": problem,
         }
     return op
+
+
+def resource_schemas(endpoints: list[Endpoint]) -> dict[str, dict[str, Any]]:
+    """One self-contained JSON Schema (2020-12) per request/response type, by type name."""
+    out: dict[str, dict[str, Any]] = {}
+    for kind in [Problem, *(t for e in endpoints for t in (e.body, e.response) if t is not None)]:
+        schema = msgspec.json.schema(kind)
+        ref = schema.get("$ref")
+        if ref is None:
+            continue  # a list of a resource: its item type has a file of its own
+        name = ref.rsplit("/", 1)[-1]
+        out[name] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"{name}.json",
+            **schema,
+        }
+    return dict(sorted(out.items()))
+
+
+def contract_files(endpoints: list[Endpoint]) -> dict[str, bytes]:
+    """Every file of `schemas/`: the OpenAPI document and one JSON Schema per resource."""
+    files = {"openapi.json": _pretty(build(endpoints))}
+    for name, schema in resource_schemas(endpoints).items():
+        files[f"{name}.json"] = _pretty(schema)
+    return files
+
+
+def _pretty(document: Any) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(document), indent=2) + b"\n"
