@@ -16,6 +16,12 @@ The code is the last path segment of the problem's `type` and never changes once
     │   ├── AlreadyRegistered         already-registered
     │   ├── InvalidState              invalid-state (e.g. publishing a cancelled event)
     │   └── AlreadyExists             already-exists
+    ├── CheckinRefused            a scan that does not admit; `result` in the body
+    │   ├── AlreadyCheckedIn      409 already-checked-in   (+ the first `checked_in_at`)
+    │   ├── TicketCancelled       409 cancelled
+    │   ├── WrongEvent            409 wrong-event
+    │   ├── NotConfirmed          409 not-confirmed
+    │   └── InvalidTicket         422 invalid              (unreadable, altered, forged)
     ├── PayloadTooLarge           413 payload-too-large
     ├── UnsupportedMediaType      415 unsupported-media-type
     ├── RateLimited               429 rate-limited
@@ -134,6 +140,48 @@ class InvalidState(Conflict):
 class AlreadyExists(Conflict):
     code = "already-exists"
     title = "It exists already"
+
+
+class CheckinRefused(DomainError):
+    """A scan that admits no one. The body carries `result` (the check-in result, snake
+    case; the code is its kebab case) and, where known, `registration` and `checked_in_at`."""
+
+    status = 409
+    result: ClassVar[str] = "refused"
+
+    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+        super().__init__(detail, result=self.result, **extra)
+
+
+class AlreadyCheckedIn(CheckinRefused):
+    code = "already-checked-in"
+    result = "already_checked_in"
+    title = "This ticket is checked in already"
+
+
+class TicketCancelled(CheckinRefused):
+    code = "cancelled"
+    result = "cancelled"
+    title = "This registration is cancelled"
+
+
+class WrongEvent(CheckinRefused):
+    code = "wrong-event"
+    result = "wrong_event"
+    title = "This ticket is for another event"
+
+
+class NotConfirmed(CheckinRefused):
+    code = "not-confirmed"
+    result = "not_confirmed"
+    title = "This registration is not confirmed for this"
+
+
+class InvalidTicket(CheckinRefused):
+    status = 422
+    code = "invalid"
+    result = "invalid"
+    title = "Not a valid ticket"
 
 
 class PayloadTooLarge(DomainError):
