@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -339,8 +339,25 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+#: Times outside these years are refused: beyond them a time may not survive a conversion
+#: between offsets (Python's datetime stops at years 1 and 9999).
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2999, 12, 31, tzinfo=UTC)
+TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+
+
+def _check_times(e: dict[str, Any]) -> list[FieldError]:
+    return [
+        FieldError(name, "must be between the years 1900 and 2999")
+        for name in TIME_FIELDS
+        if e.get(name) is not None and not EARLIEST <= e[name] <= LATEST
+    ]
+
+
 def _check_event(e: dict[str, Any]) -> None:
-    errors: list[FieldError] = []
+    errors = _check_times(e)
+    if errors:
+        raise InvalidInput(errors)
     if not valid_timezone(e["timezone"]):
         errors.append(FieldError("timezone", "must be an IANA time zone, e.g. Asia/Hong_Kong"))
     if e["ends_at"] <= e["starts_at"]:
@@ -361,6 +378,9 @@ def _check_event(e: dict[str, Any]) -> None:
 
 
 def _check_session(s: dict[str, Any], event: Row) -> None:
+    errors = _check_times(s)
+    if errors:
+        raise InvalidInput(errors)
     if s["ends_at"] <= s["starts_at"]:
         raise InvalidInput.one("ends_at", "must be after starts_at")
 

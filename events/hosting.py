@@ -108,8 +108,11 @@ def require(actor: Actor, action: Action, event: Row | None) -> Row:
 
     No token: 401. A door token (any event) on partner work: 403. A partner that does not
     host the event: 404 for anything but reading a published event (existence not leaked).
-    A co-host asking for an owner's action: 403.
+    A co-host asking for an owner's action: 403. Anything but reading without a token is a
+    401 whether or not the event exists (the answer must not depend on it).
     """
+    if actor.kind == "anonymous" and action != "read":
+        raise Unauthenticated()
     if event is None:
         raise NotFound("No such event")
     if may(actor, action, event):

@@ -14,6 +14,7 @@ import msgspec
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from events.errors import ERROR_TYPE_BASE, DomainError, PayloadTooLarge
@@ -69,7 +70,20 @@ async def domain_error(request: Request, exc: Exception) -> Response:
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     detail = exc.detail if exc.status_code != 404 else f"Nothing at {request.url.path}"
-    return problem_response(http_problem(exc.status_code, detail), dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:  # Starlette names only the first route's methods
+        headers["Allow"] = ", ".join(allowed_methods(request))
+    return problem_response(http_problem(exc.status_code, detail), headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers at this path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 EXCEPTION_HANDLERS = {DomainError: domain_error, HTTPException: http_error}

@@ -127,11 +127,36 @@ def decode(raw: bytes, content_type: str | None, kind: type) -> Any:
     if not_json and (raw or content_type is not None):
         raise UnsupportedMediaType("Send the body as application/json")
     try:
-        return msgspec.json.decode(raw or b"{}", type=kind)
+        decoded: Any = msgspec.json.decode(raw or b"{}", type=kind)
     except msgspec.ValidationError as exc:
         raise InvalidInput([validation_error(str(exc))]) from None
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):
         raise InvalidInput.one("body", "is not valid JSON") from None
+    if b"\\u0000" in raw:  # PostgreSQL cannot store NUL in text: refuse it here, not as a 500
+        where = nul_path(msgspec.json.decode(raw), "")
+        if where is not None:
+            raise InvalidInput.one(where or "body", "must not contain NUL characters")
+    return decoded
+
+
+def nul_path(value: Any, path: str) -> str | None:
+    """The dotted path of the first string (or key) in decoded JSON holding a NUL character."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        child = f"{path}.{key}" if path else str(key)
+        if "\x00" in str(key):
+            return child
+        found = nul_path(item, child)
+        if found is not None:
+            return found
+    return None
 
 
 def validation_error(message: str) -> FieldError:
