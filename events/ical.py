@@ -1,0 +1,501 @@
+"""Calendar files: an event's calendar.ics, a registration's invite, and subscription feeds.
+
+Wire format (version 1; golden-tested in tests/test_ical.py, never changed once published):
+
+UIDs
+    event-{event id}@events                          the event        calendar.ics, partner feed
+    session-{session id}@events                      a session        calendar.ics, partner feed
+    registration-{registration id}@events            the event        invite, attendee feed
+    registration-{registration id}-session-{session id}@events
+                                                     a chosen session invite, attendee feed
+    An invite's UIDs name the registration, not only the event: someone who cancels and
+    registers again gets a new registration, and so an invite that calendars accept (under
+    the event's own UID the new invite's SEQUENCE would be lower than the CANCEL they hold).
+
+SEQUENCE
+    calendar.ics, partner feed    the event's `revision` (raised by catalog.py whenever time,
+                                  place, title or sessions change, and on cancelling)
+    invite, attendee feed         `revision`, plus 1 once the registration is cancelled: a
+                                  cancellation always carries a higher SEQUENCE than the last
+                                  invite, whichever of the two was cancelled.
+
+METHOD: an invite is REQUEST, or CANCEL (every VEVENT STATUS:CANCELLED) once the event or
+the registration is cancelled; its URL keeps working. Files meant for subscription (the
+public calendar.ics and the feeds) carry no METHOD. Every local time has a TZID and the
+file a matching VTIMEZONE (from the zoneinfo database, covering the years around its events).
+DTSTAMP is the time of the last change (so a file is the same bytes until something changes).
+
+Rendering costs milliseconds (icalendar is slow), so finished files are cached under a key of
+everything they show (ids, revision, statuses, updated_at): a hit costs one read.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from email.utils import parseaddr
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlencode
+from uuid import UUID
+from zoneinfo import ZoneInfo
+
+import msgspec
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+
+from events import keys
+from events.errors import NotFound
+from events.hosting import Actor, require_partner
+from events.queries import Connection, Row
+from events.queries import ical as q
+
+UID_DOMAIN = "events"
+PRODID = "-//Events//Calendar 1//EN"
+FEED_LIMIT = 500
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def event_uid(event_id: UUID | str) -> str:
+    return f"event-{event_id}@{UID_DOMAIN}"
+
+
+def session_uid(session_id: UUID | str) -> str:
+    return f"session-{session_id}@{UID_DOMAIN}"
+
+
+def invite_uid(registration_id: UUID | str, session_id: UUID | str | None = None) -> str:
+    if session_id is None:
+        return f"registration-{registration_id}@{UID_DOMAIN}"
+    return f"registration-{registration_id}-session-{session_id}@{UID_DOMAIN}"
+
+
+def invite_sequence(revision: int, registration_status: str) -> int:
+    return revision + (1 if registration_status == "cancelled" else 0)
+
+
+# --- "Add to calendar" links ----------------------------------------------------------------
+
+
+class CalendarLinks(msgspec.Struct):
+    google: str
+    outlook: str
+
+
+def calendar_links(
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    details: str = "",
+    location: str = "",
+) -> CalendarLinks:
+    """ "Add to Google Calendar" and "Add to Outlook" (outlook.live.com) links for one event."""
+
+    def utc(value: datetime) -> str:
+        return value.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
+
+    google = urlencode(
+        {
+            "action": "TEMPLATE",
+            "text": title,
+            "dates": f"{utc(starts_at)}/{utc(ends_at)}",
+            "details": details,
+            "location": location,
+        }
+    )
+    outlook = urlencode(
+        {
+            "path": "/calendar/action/compose",
+            "rru": "addevent",
+            "subject": title,
+            "startdt": starts_at.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "enddt": ends_at.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "body": details,
+            "location": location,
+        }
+    )
+    return CalendarLinks(
+        google=f"https://calendar.google.com/calendar/render?{google}",
+        outlook=f"https://outlook.live.com/calendar/0/deeplink/compose?{outlook}",
+    )
+
+
+# --- building files -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    email: str
+    partstat: str | None = None  # attendees only
+
+
+@dataclass(slots=True)
+class Entry:
+    """One VEVENT."""
+
+    uid: str
+    summary: str
+    starts_at: datetime
+    ends_at: datetime
+    zone: str
+    sequence: int
+    stamp: datetime
+    cancelled: bool
+    location: str = ""
+    description: str = ""
+    url: str | None = None
+    organizer: Person | None = None
+    attendees: list[Person] = field(default_factory=list)
+
+
+def build(entries: list[Entry], *, method: str | None = None, name: str | None = None) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    if method:
+        cal.add("method", method)
+    if name:
+        cal.add("x-wr-calname", name)
+        cal.add("x-published-ttl", "PT1H")
+    for tz in _zones(entries):
+        cal.add_component(tz)
+    for entry in entries:
+        cal.add_component(_vevent(entry))
+    return bytes(cal.to_ical())
+
+
+def _vevent(e: Entry) -> Event:
+    zone = ZoneInfo(e.zone)
+    ev = Event()
+    ev.add("uid", e.uid)
+    ev.add("dtstamp", e.stamp.astimezone(ZoneInfo("UTC")))
+    ev.add("dtstart", e.starts_at.astimezone(zone))
+    ev.add("dtend", e.ends_at.astimezone(zone))
+    ev.add("summary", e.summary)
+    ev.add("sequence", e.sequence)
+    ev.add("status", "CANCELLED" if e.cancelled else "CONFIRMED")
+    if e.location:
+        ev.add("location", e.location)
+    if e.description:
+        ev.add("description", e.description)
+    if e.url:
+        ev.add("url", e.url)
+    if e.organizer is not None:
+        ev.add("organizer", _address(e.organizer))
+    for person in e.attendees:
+        ev.add("attendee", _address(person))
+    return ev
+
+
+def _address(person: Person) -> vCalAddress:
+    address = vCalAddress(f"mailto:{person.email}")
+    address.params["CN"] = vText(person.name)
+    if person.partstat is not None:
+        address.params["CUTYPE"] = "INDIVIDUAL"
+        address.params["ROLE"] = "REQ-PARTICIPANT"
+        address.params["PARTSTAT"] = person.partstat
+        address.params["RSVP"] = "FALSE"
+    return address
+
+
+def _zones(entries: list[Entry]) -> list[Timezone]:
+    years: dict[str, tuple[int, int]] = {}
+    for e in entries:
+        low, high = years.get(e.zone, (e.starts_at.year, e.ends_at.year))
+        years[e.zone] = (min(low, e.starts_at.year), max(high, e.ends_at.year))
+    return [_vtimezone(zone, low - 1, high + 1) for zone, (low, high) in sorted(years.items())]
+
+
+@lru_cache(maxsize=256)
+def _vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
+    """A VTIMEZONE covering whole years around the events (building one costs ~0.5 ms)."""
+    return Timezone.from_tzinfo(
+        ZoneInfo(zone), zone, first_date=date(first_year, 1, 1), last_date=date(last_year, 12, 31)
+    )
+
+
+class _Cache:
+    """Rendered files by a key of everything they show; least recently used goes first."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
+
+    def get(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+            return found
+        made = self._items[key] = make()
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return made
+
+
+_cache = _Cache()
+
+
+# --- what the files show --------------------------------------------------------------------
+
+
+def _location(*parts: str | None) -> str:
+    return ", ".join(p for p in parts if p)
+
+
+def _organizer(r: Row, mail_from: str) -> Person:
+    email = r["organizer_email"] or parseaddr(mail_from)[1] or "events@localhost"
+    return Person(r["organizer_name"], email)
+
+
+def _sessions(r: Row) -> list[dict[str, Any]]:
+    return [
+        {
+            **s,
+            "starts_at": datetime.fromisoformat(s["starts_at"]),
+            "ends_at": datetime.fromisoformat(s["ends_at"]),
+        }
+        for s in r["sessions"]
+    ]
+
+
+def event_entries(r: Row, *, base_url: str, mail_from: str) -> list[Entry]:
+    """The public copy of an event: its VEVENT and one per session."""
+    common: dict[str, Any] = {
+        "zone": r["timezone"],
+        "sequence": r["revision"],
+        "stamp": r["event_updated_at"],
+        "cancelled": r["event_status"] == "cancelled",
+        "url": f"{base_url}/events/{r['slug']}",
+        "organizer": _organizer(r, mail_from),
+    }
+    venue = _location(r["venue_name"], r["venue_address"])
+    entries = [
+        Entry(
+            event_uid(r["event_id"]),
+            r["title"],
+            r["starts_at"],
+            r["ends_at"],
+            location=venue,
+            description=r["description"],
+            **common,
+        )
+    ]
+    for s in _sessions(r):
+        entries.append(
+            Entry(
+                session_uid(s["id"]),
+                f"{s['title']} · {r['title']}",
+                s["starts_at"],
+                s["ends_at"],
+                location=_location(s["room"], venue),
+                **common,
+            )
+        )
+    return entries
+
+
+PARTSTAT = {"confirmed": "ACCEPTED", "waitlisted": "TENTATIVE", "cancelled": "DECLINED"}
+TICKET_LABEL = {"en": "Your ticket", "zh-Hant": "您的門票", "zh-Hans": "您的门票"}
+
+
+def invite_entries(r: Row, *, ticket_url: str, mail_from: str) -> list[Entry]:
+    """A registration's copy: the event and each chosen session, organizer and attendee on each.
+
+    PARTSTAT is ACCEPTED while confirmed, TENTATIVE while waitlisted (no seat yet).
+    """
+    label = TICKET_LABEL.get(r["locale"], TICKET_LABEL["en"])
+    description = "\n\n".join(p for p in (r["description"], f"{label}: {ticket_url}") if p)
+    attendee = Person(r["name"], r["email"], PARTSTAT[r["status"]])
+    common: dict[str, Any] = {
+        "zone": r["timezone"],
+        "sequence": invite_sequence(r["revision"], r["status"]),
+        "stamp": max(r["event_updated_at"], r["updated_at"]),
+        "cancelled": r["event_status"] == "cancelled" or r["status"] == "cancelled",
+        "url": ticket_url,
+        "description": description,
+        "organizer": _organizer(r, mail_from),
+        "attendees": [attendee],
+    }
+    venue = _location(r["venue_name"], r["venue_address"])
+    entries = [
+        Entry(
+            invite_uid(r["id"]), r["title"], r["starts_at"], r["ends_at"], location=venue, **common
+        )
+    ]
+    for s in _sessions(r):
+        entries.append(
+            Entry(
+                invite_uid(r["id"], s["id"]),
+                f"{s['title']} · {r['title']}",
+                s["starts_at"],
+                s["ends_at"],
+                location=_location(s["room"], venue),
+                **common,
+            )
+        )
+    return entries
+
+
+def invite_method(r: Row) -> str:
+    cancelled = r["event_status"] == "cancelled" or r["status"] == "cancelled"
+    return "CANCEL" if cancelled else "REQUEST"
+
+
+def _invite_key(r: Row) -> tuple[Hashable, ...]:
+    return (
+        r["id"],
+        r["revision"],
+        r["event_status"],
+        r["status"],
+        r["event_updated_at"],
+        r["updated_at"],
+    )
+
+
+def render_invite(r: Row, *, ticket_url: str, mail_from: str) -> bytes:
+    """The invite of a row from `queries.ical.invite` (also attached to mails)."""
+    return _cache.get(
+        ("invite", *_invite_key(r), ticket_url, mail_from),
+        lambda: build(
+            invite_entries(r, ticket_url=ticket_url, mail_from=mail_from), method=invite_method(r)
+        ),
+    )
+
+
+# --- reading, for the API -------------------------------------------------------------------
+
+
+async def ticket_url(conn: Connection, registration_id: UUID, base_url: str) -> str:
+    """The attendee's ticket page, as registration.render hands it out (a test keeps them equal)."""
+    return _ticket_url(await keys.server_secret(conn, "access"), registration_id, base_url)
+
+
+def _ticket_url(access_secret: bytes, registration_id: UUID, base_url: str) -> str:
+    token = keys.derive(access_secret, "registration", str(registration_id))
+    return f"{base_url}/tickets/{registration_id}?token={token}"
+
+
+async def event_calendar(
+    conn: Connection, event_id: str, *, base_url: str, mail_from: str
+) -> bytes:
+    """calendar.ics of a published (or cancelled) event; a draft is not found."""
+    parsed = _uuid(event_id)
+    r = None if parsed is None else await q.event(conn, parsed)
+    if r is None or r["event_status"] == "draft":
+        raise NotFound("No such event")
+    key = ("event", r["event_id"], r["revision"], r["event_status"], r["event_updated_at"])
+    return _cache.get(
+        (*key, base_url, mail_from),
+        lambda: build(event_entries(r, base_url=base_url, mail_from=mail_from)),
+    )
+
+
+async def invite(conn: Connection, registration: Row, *, base_url: str, mail_from: str) -> bytes:
+    """The invite of a registration the caller may read (see registration.authorize)."""
+    r = await q.invite(conn, registration["id"])
+    assert r is not None
+    url = await ticket_url(conn, r["id"], base_url)
+    return render_invite(r, ticket_url=url, mail_from=mail_from)
+
+
+# --- subscription feeds ---------------------------------------------------------------------
+
+
+class FeedsOut(msgspec.Struct):
+    partner: str  # the partner's feed of its hosted events (a secret URL)
+
+
+class FeedOut(msgspec.Struct):
+    url: str  # the attendee's feed of all registrations of their email (a secret URL)
+
+
+async def _feed_secret(conn: Connection) -> bytes:
+    return await keys.server_secret(conn, "feeds")
+
+
+async def attendee_feed_url(
+    conn: Connection, registration_id: UUID, email: str, base_url: str
+) -> str:
+    """The secret feed of every registration of `email`, reached through one registration."""
+    mac = keys.derive(await _feed_secret(conn), "attendee-feed", email.lower())
+    return f"{base_url}/api/v1/feeds/attendee/{registration_id.hex}{mac}.ics"
+
+
+async def partner_feed_url(conn: Connection, partner_id: UUID, base_url: str) -> str:
+    mac = keys.derive(await _feed_secret(conn), "partner-feed", str(partner_id))
+    return f"{base_url}/api/v1/feeds/partner/{partner_id.hex}{mac}.ics"
+
+
+async def feeds(conn: Connection, actor: Actor, *, base_url: str) -> FeedsOut:
+    partner = require_partner(actor)
+    assert partner.partner_id is not None
+    return FeedsOut(partner=await partner_feed_url(conn, partner.partner_id, base_url))
+
+
+async def attendee_feed_link(conn: Connection, registration: Row, *, base_url: str) -> FeedOut:
+    return FeedOut(
+        await attendee_feed_url(conn, registration["id"], registration["email"], base_url)
+    )
+
+
+def _split_token(token: str) -> tuple[UUID, str] | None:
+    try:
+        return UUID(hex=token[:32]), token[32:]
+    except ValueError:
+        return None
+
+
+async def attendee_feed(conn: Connection, token: str, *, base_url: str, mail_from: str) -> bytes:
+    split = _split_token(token)
+    email = None if split is None else await q.registration_email(conn, split[0])
+    secret = await _feed_secret(conn)
+    if split is None or email is None:
+        raise NotFound("No such feed")
+    if not keys.matches(secret, "attendee-feed", email.lower(), split[1]):
+        raise NotFound("No such feed")
+    found = await q.registrations_of_email(conn, email, FEED_LIMIT)
+    access = await keys.server_secret(conn, "access")
+    key = ("attendee-feed", email.lower(), base_url, mail_from, *(_invite_key(r) for r in found))
+
+    def make() -> bytes:
+        entries: list[Entry] = []
+        for r in found:
+            url = _ticket_url(access, r["id"], base_url)
+            entries += invite_entries(r, ticket_url=url, mail_from=mail_from)
+        return build(entries, name=email)
+
+    return _cache.get(key, make)
+
+
+async def partner_feed(conn: Connection, token: str, *, base_url: str, mail_from: str) -> bytes:
+    split = _split_token(token)
+    secret = await _feed_secret(conn)
+    if split is None or not keys.matches(secret, "partner-feed", str(split[0]), split[1]):
+        raise NotFound("No such feed")
+    found = await q.hosted_events(conn, split[0], FEED_LIMIT)
+    key = (
+        "partner-feed",
+        split[0],
+        base_url,
+        mail_from,
+        *((r["event_id"], r["revision"], r["event_status"], r["event_updated_at"]) for r in found),
+    )
+
+    def make() -> bytes:
+        entries = [
+            e for r in found for e in event_entries(r, base_url=base_url, mail_from=mail_from)
+        ]
+        return build(entries, name="Hosted events")
+
+    return _cache.get(key, make)
+
+
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
