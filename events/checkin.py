@@ -78,7 +78,7 @@ class RegistrationRef(msgspec.Struct):
     name: str
 
 
-class Outcome(msgspec.Struct, omit_defaults=True):
+class ScanResult(msgspec.Struct, omit_defaults=True):
     """One scan's answer; `result` says what the door shows."""
 
     result: ResultName
@@ -90,7 +90,7 @@ class Outcome(msgspec.Struct, omit_defaults=True):
 
 
 class BatchOut(msgspec.Struct):
-    results: list[Outcome]
+    results: list[ScanResult]
 
 
 class UndoIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -128,7 +128,7 @@ class StatsOut(msgspec.Struct):
     expected: int
 
 
-class Kit(msgspec.Struct):
+class CheckinKit(msgspec.Struct):
     """What a door device needs to verify and show tickets offline (docs/ticket-format.md)."""
 
     format: int
@@ -186,7 +186,7 @@ def _session(value: str | None, field: str) -> UUID | None:
     return parsed
 
 
-async def scan(conn: Connection, at: Door, data: ScanIn, now: datetime) -> Outcome:
+async def scan(conn: Connection, at: Door, data: ScanIn, now: datetime) -> ScanResult:
     """Check one scanned code in; a refusal is raised as its CheckinRefused error."""
     session_id = _session(data.session_id, "session_id")
     outcome = await _scan(
@@ -201,7 +201,7 @@ async def scan(conn: Connection, at: Door, data: ScanIn, now: datetime) -> Outco
     return _raise_refusal(outcome)
 
 
-def _raise_refusal(outcome: Outcome) -> Outcome:
+def _raise_refusal(outcome: ScanResult) -> ScanResult:
     errors: dict[str, type[CheckinRefused]] = {
         "already_checked_in": AlreadyCheckedIn,
         "cancelled": TicketCancelled,
@@ -232,18 +232,18 @@ async def _scan(
     now: datetime,
     device: str = "",
     nonce: str | None = None,
-) -> Outcome:
+) -> ScanResult:
     key = await tickets.event_key(conn, at.event_id)
     ticket = tickets.parse(code)
     if ticket is None:
-        return Outcome("invalid", detail="Not a ticket code of this service")
+        return ScanResult("invalid", detail="Not a ticket code of this service")
     if ticket.event_seq != key.event_seq:
         other = await tickets.event_key_by_seq(conn, ticket.event_seq)
         if other is not None and ticket.signed_by(other.public_key):
-            return Outcome("wrong_event", detail="This ticket is for another event")
-        return Outcome("invalid", detail="The ticket's signature does not verify")
+            return ScanResult("wrong_event", detail="This ticket is for another event")
+        return ScanResult("invalid", detail="The ticket's signature does not verify")
     if not ticket.signed_by(key.public_key):
-        return Outcome("invalid", detail="The ticket's signature does not verify")
+        return ScanResult("invalid", detail="The ticket's signature does not verify")
     proposed = uuid.uuid4()
     found = await q.scan(
         conn,
@@ -263,24 +263,26 @@ async def _scan(
     return _decide(found, ticket.ticket_version, proposed)
 
 
-def _decide(found: Row | None, ticket_version: int, proposed: UUID) -> Outcome:
+def _decide(found: Row | None, ticket_version: int, proposed: UUID) -> ScanResult:
     if found is None:
-        return Outcome("invalid", detail="No such ticket")
+        return ScanResult("invalid", detail="No such ticket")
     ref = RegistrationRef(str(found["id"]), found["name"])
     if found["ticket_version"] != ticket_version:
-        return Outcome("invalid", detail="This ticket was re-issued; the old code no longer works")
+        return ScanResult(
+            "invalid", detail="This ticket was re-issued; the old code no longer works"
+        )
     if found["status"] == "cancelled":
-        return Outcome("cancelled", ref, detail="The registration is cancelled")
+        return ScanResult("cancelled", ref, detail="The registration is cancelled")
     if found["event_status"] == "cancelled":
-        return Outcome("cancelled", ref, detail="The event is cancelled")
+        return ScanResult("cancelled", ref, detail="The event is cancelled")
     if found["status"] != "confirmed":
-        return Outcome("not_confirmed", ref, detail="The registration is on the waitlist")
+        return ScanResult("not_confirmed", ref, detail="The registration is on the waitlist")
     if not found["holds_session"]:
-        return Outcome("not_confirmed", ref, detail="Not registered for this session")
+        return ScanResult("not_confirmed", ref, detail="Not registered for this session")
     when = found["checked_in_at"].astimezone(_zone(found["timezone"]))
     if found["checkin_id"] == proposed:
-        return Outcome("accepted", ref, when, str(proposed))
-    return Outcome("already_checked_in", ref, when, detail="Checked in already")
+        return ScanResult("accepted", ref, when, str(proposed))
+    return ScanResult("already_checked_in", ref, when, detail="Checked in already")
 
 
 async def batch(conn: Connection, at: Door, data: BatchIn, now: datetime) -> BatchOut:
@@ -289,8 +291,8 @@ async def batch(conn: Connection, at: Door, data: BatchIn, now: datetime) -> Bat
     nonces = list(dict.fromkeys(s.nonce for s in data.scans))
     new = set(await q.claim_nonces(conn, at.event_id, nonces, now)) if nonces else set()
     seen = await q.nonce_results(conn, at.event_id, [n for n in nonces if n not in new])
-    done: dict[str, Outcome] = {
-        n: msgspec.convert(r, Outcome) for n, r in seen.items() if r is not None
+    done: dict[str, ScanResult] = {
+        n: msgspec.convert(r, ScanResult) for n, r in seen.items() if r is not None
     }
     for i in _in_ticket_order(data.scans):
         s = data.scans[i]
@@ -395,7 +397,7 @@ async def kit(conn: Connection, event: Row) -> tuple[bytes, str]:
         reason = "reissued" if r["status"] == "confirmed" else "cancelled"
         revoked.update((tickets.code_of(key, seq, v), reason) for v in old)
     body = msgspec.json.encode(
-        Kit(
+        CheckinKit(
             format=KIT_FORMAT,
             event_id=str(event["id"]),
             event_seq=key.event_seq,

@@ -473,13 +473,15 @@ async def test_undo_is_host_only_and_recorded(client: httpx.AsyncClient, partner
 
 
 async def test_kit_with_etag(client: httpx.AsyncClient, partner: Partner) -> None:
-    door, regs = await setup(client, partner, ("Kit One", "Kit Two", "Kit Three"))
+    door, regs = await setup(
+        client, partner, ("CheckinKit One", "CheckinKit Two", "CheckinKit Three")
+    )
     url = f"/api/v1/events/{door.event['id']}/checkin-kit"
     first = await client.get(url, headers=door.auth)
     assert first.status_code == 200, first.text
     kit = first.json()
     assert kit["format"] == 1 and kit["algorithm"] == "Ed25519"
-    assert sorted(kit["names"].values()) == ["Kit One", "Kit Three", "Kit Two"]
+    assert sorted(kit["names"].values()) == ["CheckinKit One", "CheckinKit Three", "CheckinKit Two"]
     assert kit["revoked"] == {} and kit["checked_in"] == {}
     etag = first.headers["etag"]
     same = await client.get(url, headers={**door.auth, "If-None-Match": etag})
@@ -492,7 +494,7 @@ async def test_kit_with_etag(client: httpx.AsyncClient, partner: Partner) -> Non
     seq0 = str(tickets.parse(regs[0]["ticket"]["code"]).registration_seq)  # type: ignore[union-attr]
     assert list(kit["checked_in"]) == [seq0]
     assert kit["revoked"] == {regs[1]["ticket"]["code"]: "cancelled"}
-    assert "Kit Two" not in kit["names"].values()
+    assert "CheckinKit Two" not in kit["names"].values()
 
 
 # --- search, stats -------------------------------------------------------------------------

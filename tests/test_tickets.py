@@ -296,3 +296,11 @@ async def test_kit_public_key_verifies_issued_codes(
     assert ticket is not None and ticket.signed_by(public)
     assert ticket.event_seq == kit["event_seq"]
     assert kit["names"][str(ticket.registration_seq)] == "Kwok Hoi Yan"
+
+
+def test_the_documented_example_is_the_golden_code() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "ticket-format.md").read_text()
+    assert GOLDEN in doc
+    assert "01 07 D2 09 01" in doc

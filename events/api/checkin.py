@@ -10,10 +10,10 @@ from events.checkin import (
     AttendeeOut,
     BatchIn,
     BatchOut,
+    CheckinKit,
     CheckinOut,
-    Kit,
-    Outcome,
     ScanIn,
+    ScanResult,
     StatsOut,
     UndoIn,
 )
@@ -82,12 +82,12 @@ async def reissue_ticket(call: Call) -> RegistrationOut:
     "/api/v1/events/{event_id}/checkins",
     "Check a scanned ticket in (door token or host); refusals carry `result`",
     body=ScanIn,
-    response=Outcome,
+    response=ScanResult,
     auth="door",
     transaction=False,
     errors=_SCAN_ERRORS,
 )
-async def scan(call: Call) -> Outcome:
+async def scan(call: Call) -> ScanResult:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"), load=False)
     return await checkin.scan(call.conn, door, call.body, call.now)
 
@@ -131,7 +131,7 @@ async def list_checkins(call: Call) -> Page[CheckinOut]:
 @api.get(
     "/api/v1/events/{event_id}/checkin-kit",
     "What a scanner needs offline: public key, names, revoked codes (ETag / If-None-Match)",
-    response=Kit,
+    response=CheckinKit,
     auth="door",
 )
 async def checkin_kit(call: Call) -> Response:
