@@ -1,0 +1,384 @@
+"""Mail to attendees through a transactional outbox, delivered after commit by a worker.
+
+Queueing: triggers (migration 0004) write one `mail_outbox` row per mail in the very
+statement that changes a registration or an event, so the registration hot path pays no
+extra round trip, a mail is never queued for a change that rolled back, and never lost for
+one that committed. A unique (kind, registration, revision) means one change → one mail.
+
+Delivering (`MailWorker`, started by the app when EVENTS_MAIL_WORKER is on): a loop that
+never touches the database itself; each round runs in a fresh task that
+  1. claims a few due rows in one statement (`FOR UPDATE SKIP LOCKED` + a lease), so two
+     workers (or processes) never take the same row;
+  2. delivers each in its own task: read what the mail says (its own short read), render,
+     send with aiosmtplib to SMTP_URL (or, without SMTP_URL, write it to the log);
+  3. records the outcome in one statement guarded by the claim. Transient failures (server
+     down, 4xx) retry with exponential backoff (30 s doubling, at most an hour), forever;
+     a 5xx refusal marks the row failed. Nothing is ever deleted.
+A sent mail whose outcome cannot be recorded (the database went away) is remembered and
+recorded first thing once the database is back, so a PostgreSQL restart resends nothing.
+The loop survives database outages (it backs off and goes on) and stops cleanly: `stop()`
+ends claiming, lets the round in hand finish, and returns.
+
+The mail is rendered from the current state when it is sent: a mail that is no longer true
+is marked `superseded` instead (a confirmation of a registration cancelled since, an update
+overtaken by a newer one). Message-IDs are stable per row, so a receiving system can
+discard a duplicate even in the one case left (a worker killed between SMTP and record).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+from events import ical, mail_text, registration, tickets
+from events.db import Database
+from events.errors import DatabaseUnavailable
+from events.queries import Connection, Row
+from events.queries import ical as ical_q
+from events.queries import mail as q
+from events.queries import registration as registration_q
+from events.settings import Settings
+
+log = logging.getLogger("events.mail")
+
+Send = Callable[[EmailMessage], Awaitable[None]]
+
+
+class Permanent(Exception):
+    """The server refused the message for good (5xx): retrying will not help."""
+
+
+# --- what a mail says -----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Composed:
+    message: EmailMessage | None  # None: superseded, nothing to send
+    reason: str = ""
+
+
+async def compose(conn: Connection, job: Row, settings: Settings, now: datetime) -> Composed:
+    """The message for an outbox row, from the current state."""
+    r = await ical_q.invite(conn, job["registration_id"])
+    assert r is not None  # rows reference registrations, which are never deleted
+    stale = await _superseded(conn, job, r)
+    if stale:
+        return Composed(None, stale)
+    full = await registration_q.registration(conn, r["id"])
+    assert full is not None
+    out = await registration.render(conn, full, base_url=settings.base_url, with_secret=False)
+    feed = await ical.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
+    invite = None
+    if r["confirmed_at"] is not None:  # waitlisted only: no seat, so nothing for a calendar
+        invite = ical.render_invite(r, ticket_url=out.ticket_url, mail_from=settings.mail_from)
+    qr = tickets.qr_png(out.ticket.code) if out.ticket and job["kind"] != "update" else None
+    letter = _letter(job, r, out.ticket_url, feed, qr is not None)
+    message = _message(letter, job, settings, now)
+    message["To"] = _address(r["name"], r["email"])
+    _attach(message, letter, qr=qr, invite=invite, method=ical.invite_method(r))
+    return Composed(message)
+
+
+async def _superseded(conn: Connection, job: Row, r: Row) -> str:
+    kind = job["kind"]
+    if kind == "cancellation":
+        return ""
+    if r["status"] == "cancelled" or r["event_status"] == "cancelled":
+        return "cancelled since"
+    if kind == "waitlisted" and r["status"] != "waitlisted":
+        return "has a seat since"
+    if kind == "update" and await q.newer_update(conn, r["id"], job["revision"]):
+        return "a newer update follows"
+    return ""
+
+
+def topic(kind: str, r: Row) -> str:
+    if kind != "cancellation":
+        return kind
+    return "registration-cancelled" if r["status"] == "cancelled" else "event-cancelled"
+
+
+def _letter(job: Row, r: Row, ticket_url: str, feed_url: str, with_qr: bool) -> mail_text.Letter:
+    locale = r["locale"] if r["locale"] in mail_text.LOCALES else "en"
+    where = ", ".join(p for p in (r["venue_name"], r["venue_address"]) if p)
+    sessions = [
+        f"{s['title']} · "
+        + mail_text.when(
+            datetime.fromisoformat(s["starts_at"]),
+            datetime.fromisoformat(s["ends_at"]),
+            r["timezone"],
+            locale,
+        )
+        for s in r["sessions"]
+    ]
+    letter = mail_text.Letter(
+        topic=topic(job["kind"], r),
+        locale=locale,
+        name=r["name"],
+        title=r["title"],
+        when=mail_text.when(r["starts_at"], r["ends_at"], r["timezone"], locale),
+        where=where,
+        ticket_url=ticket_url,
+        feed_url=feed_url,
+        position=r["waitlist_position"],
+        sessions=sessions,
+        qr_cid=f"qr.{r['id']}@events" if with_qr else None,
+    )
+    if letter.topic in ("confirmation", "promotion", "update"):
+        links = ical.calendar_links(
+            r["title"], r["starts_at"], r["ends_at"], details=ticket_url, location=where
+        )
+        letter.google_url, letter.outlook_url = links.google, links.outlook
+    return letter
+
+
+def _address(name: str, email: str) -> Address | str:
+    try:
+        return Address(display_name=name, addr_spec=email)
+    except (ValueError, IndexError):  # an address the header model cannot parse: send as given
+        return email
+
+
+def message_id(job: Row, domain: str) -> str:
+    return f"<{job['kind']}.{job['revision']}.{job['registration_id']}@{domain}>"
+
+
+def _message(letter: mail_text.Letter, job: Row, settings: Settings, now: datetime) -> EmailMessage:
+    sender = parseaddr(settings.mail_from)[1] or "events@localhost"
+    msg = EmailMessage()
+    msg["From"] = settings.mail_from
+    msg["Subject"] = letter.subject
+    msg["Date"] = format_datetime(now)
+    msg["Message-ID"] = message_id(job, sender.rpartition("@")[2] or "localhost")
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Content-Language"] = letter.locale
+    msg["X-Events-Mail"] = f"{job['kind']}; revision={job['revision']}"
+    msg.set_content(mail_text.plain(letter))
+    msg.add_alternative(mail_text.rich(letter), subtype="html")
+    return msg
+
+
+def _attach(
+    msg: EmailMessage,
+    letter: mail_text.Letter,
+    *,
+    qr: bytes | None,
+    invite: bytes | None,
+    method: str,
+) -> None:
+    """multipart/mixed[ alternative[ plain, related[ html, qr.png ], calendar ], invite.ics ]."""
+    if qr is not None and letter.qr_cid:
+        html_part = msg.get_payload()[1]  # type: ignore[index]
+        assert isinstance(html_part, EmailMessage)
+        html_part.add_related(qr, "image", "png", cid=f"<{letter.qr_cid}>", filename="ticket.png")
+    if invite is not None:
+        text = invite.decode()
+        msg.add_alternative(text, subtype="calendar", params={"method": method})
+        msg.add_attachment(invite, maintype="application", subtype="ics", filename="invite.ics")
+
+
+# --- delivering -----------------------------------------------------------------------------
+
+
+def smtp_sender(url: str, timeout: float = 30.0) -> Send:
+    """Deliver to smtp://[user:password@]host:port (smtps:// for implicit TLS)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("SMTP_URL must look like smtp://[user:password@]host:port")
+    options: dict[str, Any] = {
+        "hostname": parts.hostname,
+        "port": parts.port or (465 if parts.scheme == "smtps" else 25),
+        "use_tls": parts.scheme == "smtps",
+        "timeout": timeout,
+    }
+    if parts.username:
+        options["username"] = unquote(parts.username)
+        options["password"] = unquote(parts.password or "")
+
+    async def send(message: EmailMessage) -> None:
+        try:
+            await aiosmtplib.send(message, **options)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            if all(e.code >= 500 for e in exc.recipients):
+                raise Permanent(str(exc)) from exc
+            raise
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code >= 500:
+                raise Permanent(f"{exc.code} {exc.message}") from exc
+            raise
+
+    return send
+
+
+async def log_sender(message: EmailMessage) -> None:
+    log.info(
+        "mail (no SMTP_URL, kept in the outbox): to=%s subject=%s id=%s",
+        message["To"],
+        message["Subject"],
+        message["Message-ID"],
+    )
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … at most an hour between tries."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+class MailWorker:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime],
+        send: Send | None = None,
+        batch: int = 8,
+        poll_seconds: float = 2.0,
+        lease_seconds: float = 300.0,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.logging_only = send is None and settings.smtp_url is None
+        self.send: Send = send or (
+            smtp_sender(settings.smtp_url) if settings.smtp_url else log_sender
+        )
+        self.batch = batch
+        self.poll_seconds = poll_seconds
+        self.lease_seconds = lease_seconds
+        self._stopping = asyncio.Event()
+        self._unrecorded: list[tuple[Row, str, str | None]] = []  # sent, outcome not yet stored
+        self._recording = asyncio.Lock()
+        self.failed_rounds = 0  # rounds that ended in an error (a database outage, say)
+
+    # one round -----------------------------------------------------------------------------
+
+    async def run_once(self) -> int:
+        """Record what is pending, claim due rows and deliver them; returns how many were claimed."""
+        await self._record_pending()
+        async with self.db.connection() as conn:
+            jobs = await q.claim(
+                conn, self.clock(), lease_seconds=self.lease_seconds, limit=self.batch
+            )
+        if jobs:
+            tasks = [asyncio.create_task(self._deliver(job)) for job in jobs]
+            outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+            for outcome in outcomes:
+                if isinstance(outcome, BaseException):
+                    raise outcome
+        return len(jobs)
+
+    async def _deliver(self, job: Row) -> None:
+        now = self.clock()
+        try:
+            async with self.db.connection() as conn:
+                composed = await compose(conn, job, self.settings, now)
+        except DatabaseUnavailable:
+            raise  # the lease lapses and another round takes it
+        except Exception as exc:  # a bug in rendering one mail must not stop the others
+            log.exception("mail %s could not be composed", job["id"])
+            await self._retry(job, now, f"{exc.__class__.__name__}: {exc}")
+            return
+        if composed.message is None:
+            await self._record(job, "superseded", composed.reason)
+            return
+        try:
+            await self.send(composed.message)
+        except Permanent as exc:
+            log.error("mail %s refused for good: %s", job["id"], exc)
+            await self._record(job, "failed", str(exc)[:500])
+            return
+        except Exception as exc:  # anything else is worth another try
+            log.warning("mail %s not delivered (attempt %s): %s", job["id"], job["attempts"], exc)
+            await self._retry(job, now, f"{exc.__class__.__name__}: {exc}")
+            return
+        await self._record(job, "logged" if self.logging_only else "sent", None)
+
+    async def _retry(self, job: Row, now: datetime, error: str) -> None:
+        async with self.db.connection() as conn:
+            await q.retry_later(
+                conn, job["id"], job["claim"], at=now + backoff(job["attempts"]), error=error[:500]
+            )
+
+    async def _record(self, job: Row, status: str, error: str | None) -> None:
+        self._unrecorded.append((job, status, error))
+        await self._record_pending()
+
+    async def _record_pending(self) -> None:
+        """Store outcomes; what cannot be stored now (no database) waits for the next round."""
+        async with self._recording:
+            await self._store_outcomes()
+
+    async def _store_outcomes(self) -> None:
+        while self._unrecorded:
+            job, status, error = self._unrecorded[0]
+            try:
+                async with self.db.connection() as conn:
+                    kept = await q.finish(
+                        conn, job["id"], job["claim"], status=status, now=self.clock(), error=error
+                    )
+            except DatabaseUnavailable:
+                raise  # kept in memory: stored as soon as the database answers again
+            except Exception:
+                log.exception("mail %s: outcome %s could not be stored", job["id"], status)
+                kept = True
+            if not kept:
+                log.warning("mail %s: lease lost before its outcome was stored", job["id"])
+            self._unrecorded.pop(0)
+
+    # the loop ------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Deliver until `stop()`; database outages and surprises only slow it down."""
+        pause = self.poll_seconds
+        while not self._stopping.is_set():
+            claimed = 0
+            try:
+                claimed = await asyncio.create_task(self.run_once())
+                pause = self.poll_seconds
+            except Exception as exc:
+                self.failed_rounds += 1
+                pause = min(pause * 2, 30.0)
+                log.warning("mail worker: %s; next try in %.0fs", exc.__class__.__name__, pause)
+            if claimed >= self.batch:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), pause)
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+
+@contextlib.asynccontextmanager
+async def worker_running(
+    db: Database, settings: Settings, *, clock: Callable[[], datetime], grace: float = 20.0
+) -> AsyncIterator[MailWorker | None]:
+    """Run a MailWorker for the app's lifetime when settings.mail_worker is on.
+
+    On shutdown (SIGTERM) it stops claiming, lets the round in hand finish (at most `grace`
+    seconds; an unfinished mail is simply claimed again later) and returns.
+    """
+    if not settings.mail_worker:
+        yield None
+        return
+    worker = MailWorker(db, settings, clock=clock)
+    task = asyncio.create_task(worker.run(), name="mail-worker")
+    try:
+        yield worker
+    finally:
+        worker.stop()
+        try:
+            await asyncio.wait_for(task, grace)
+        except TimeoutError:
+            log.warning("mail worker did not finish within %.0fs; its mail will be retried", grace)
