@@ -84,7 +84,8 @@ async def compose(conn: Connection, job: Row, settings: Settings, now: datetime)
         invite = ical.render_invite(r, ticket_url=out.ticket_url, mail_from=settings.mail_from)
     qr = tickets.qr_png(out.ticket.code) if out.ticket and job["kind"] != "update" else None
     letter = _letter(job, r, out.ticket_url, feed, qr is not None)
-    message = _message(letter, job, settings, now)
+    letter.invite_method = ical.invite_method(r) if invite is not None else None
+    message = _message(letter, job, settings, now, r["organizer_email"])
     message["To"] = _address(r["name"], r["email"])
     _attach(message, letter, qr=qr, invite=invite, method=ical.invite_method(r))
     return Composed(message)
@@ -154,10 +155,18 @@ def message_id(job: Row, domain: str) -> str:
     return f"<{job['kind']}.{job['revision']}.{job['registration_id']}@{domain}>"
 
 
-def _message(letter: mail_text.Letter, job: Row, settings: Settings, now: datetime) -> EmailMessage:
+def _message(
+    letter: mail_text.Letter,
+    job: Row,
+    settings: Settings,
+    now: datetime,
+    organizer_email: str | None,
+) -> EmailMessage:
     sender = parseaddr(settings.mail_from)[1] or "events@localhost"
     msg = EmailMessage()
     msg["From"] = settings.mail_from
+    if organizer_email:
+        msg["Reply-To"] = organizer_email
     msg["Subject"] = letter.subject
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(job, sender.rpartition("@")[2] or "localhost")

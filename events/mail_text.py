@@ -36,18 +36,15 @@ TEXT: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "update": (
             "Changed: {title}",
-            "Dear {name}, the host has changed {title}. The details below are current; the"
-            " attached invite updates your calendar.",
+            "Dear {name}, the host has changed {title}. The details below are current.",
         ),
         "event-cancelled": (
             "Cancelled: {title}",
-            "Dear {name}, we are sorry: {title} has been cancelled. The attached update removes"
-            " it from your calendar.",
+            "Dear {name}, we are sorry: {title} has been cancelled.",
         ),
         "registration-cancelled": (
             "Registration cancelled: {title}",
-            "Dear {name}, your registration for {title} is cancelled. The attached update"
-            " removes it from your calendar.",
+            "Dear {name}, your registration for {title} is cancelled.",
         ),
     },
     "zh-Hant": {
@@ -66,15 +63,15 @@ TEXT: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "update": (
             "活動更新：{title}",
-            "{name} 您好，主辦單位已更改「{title}」的安排。以下為最新資料；附上的邀請會更新您的行事曆。",
+            "{name} 您好，主辦單位已更改「{title}」的安排。以下為最新資料。",
         ),
         "event-cancelled": (
             "活動取消：{title}",
-            "{name} 您好，很抱歉，「{title}」已取消。附上的更新會從您的行事曆中移除此活動。",
+            "{name} 您好，很抱歉，「{title}」已取消。",
         ),
         "registration-cancelled": (
             "報名已取消：{title}",
-            "{name} 您好，您報名的「{title}」已取消。附上的更新會從您的行事曆中移除此活動。",
+            "{name} 您好，您報名的「{title}」已取消。",
         ),
     },
     "zh-Hans": {
@@ -93,15 +90,15 @@ TEXT: dict[str, dict[str, tuple[str, str]]] = {
         ),
         "update": (
             "活动更新：{title}",
-            "{name} 您好，主办方已更改“{title}”的安排。以下为最新信息；附上的邀请会更新您的日历。",
+            "{name} 您好，主办方已更改“{title}”的安排。以下为最新信息。",
         ),
         "event-cancelled": (
             "活动取消：{title}",
-            "{name} 您好，很抱歉，“{title}”已取消。附上的更新会从您的日历中移除此活动。",
+            "{name} 您好，很抱歉，“{title}”已取消。",
         ),
         "registration-cancelled": (
             "报名已取消：{title}",
-            "{name} 您好，您报名的“{title}”已取消。附上的更新会从您的日历中移除此活动。",
+            "{name} 您好，您报名的“{title}”已取消。",
         ),
     },
 }
@@ -117,6 +114,8 @@ LABELS: dict[str, dict[str, str]] = {
         "feed": "All your events, as a calendar to subscribe to",
         "qr": "QR ticket",
         "footer": "This message was sent because you registered for this event.",
+        "REQUEST": "The attached invite puts it in your calendar and keeps it up to date.",
+        "CANCEL": "The attached update removes it from your calendar.",
     },
     "zh-Hant": {
         "when": "時間",
@@ -128,6 +127,8 @@ LABELS: dict[str, dict[str, str]] = {
         "feed": "訂閱您的所有活動（行事曆）",
         "qr": "QR 門票",
         "footer": "您收到此郵件，是因為您報名了此活動。",
+        "REQUEST": "附上的邀請會把活動加入您的行事曆，並保持更新。",
+        "CANCEL": "附上的更新會從您的行事曆中移除此活動。",
     },
     "zh-Hans": {
         "when": "时间",
@@ -139,6 +140,8 @@ LABELS: dict[str, dict[str, str]] = {
         "feed": "订阅您的所有活动（日历）",
         "qr": "二维码门票",
         "footer": "您收到此邮件，是因为您报名了此活动。",
+        "REQUEST": "附上的邀请会把活动添加到您的日历，并保持更新。",
+        "CANCEL": "附上的更新会从您的日历中移除此活动。",
     },
 }
 
@@ -160,6 +163,7 @@ class Letter:
     position: int | None = None
     sessions: list[str] = field(default_factory=list)
     qr_cid: str | None = None  # the inline QR image's Content-ID, without <>
+    invite_method: str | None = None  # REQUEST or CANCEL when an invite is attached
 
     @property
     def words(self) -> dict[str, str]:
@@ -168,7 +172,10 @@ class Letter:
     def _texts(self) -> tuple[str, str]:
         subject, intro = TEXT.get(self.locale, TEXT["en"])[self.topic]
         values = {"name": self.name, "title": self.title, "position": self.position or ""}
-        return subject.format(**values), intro.format(**values)
+        intro = intro.format(**values)
+        if self.invite_method:
+            intro += (" " if self.locale == "en" else "") + self.words[self.invite_method]
+        return subject.format(**values), intro
 
     @property
     def subject(self) -> str:

@@ -171,6 +171,8 @@ async def test_every_kind_arrives(
     assert a["ticket_url"] in text["text/plain"] and "Show the QR ticket" in text["text/plain"]
     assert "calendar.google.com" in text["text/plain"] and "outlook.live.com" in text["text/plain"]
     assert "<img src='cid:" in text["text/html"]
+    assert "attached invite puts it in your calendar" in text["text/plain"]
+    assert confirmation["Reply-To"] == f"{partner.slug}@example.org"
     [qr] = [p for p in confirmation.walk() if p.get_content_type() == "image/png"]
     assert (
         qr.get_content().startswith(b"\x89PNG")
@@ -192,7 +194,10 @@ async def test_every_kind_arrives(
     update = inbox.to(a["email"])[-1]
     assert update["Subject"] == "Changed: Moved Summit"
     assert sequence(update) > sequence(confirmation)
-    assert inbox.to(b["email"])[-1]["Subject"] == "Changed: Moved Summit"
+    waitlisted_update = inbox.to(b["email"])[-1]
+    assert waitlisted_update["Subject"] == "Changed: Moved Summit"
+    assert calendar_of(waitlisted_update) is None
+    assert "attached" not in parts(waitlisted_update)["text/plain"]
 
     cancelled = await client.post(
         f"/api/v1/registrations/{a['id']}/cancel?token={a['access_token']}"
