@@ -4,6 +4,7 @@ co-host. Loaded once: a second run finds HKTE and changes nothing."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -86,11 +87,22 @@ async def load(db: Database, settings: Settings) -> dict[str, Any]:
         oases_actor = await hosting.authenticate(conn, oases.token)
         summit = await _summit(conn, hkte_actor, now)
         seminars = [await _seminar(conn, hkte_actor, oases_actor, s, now) for s in SEMINARS]
+        users = [await _console_user(conn, slug) for slug in ("hkte", "oases")]
     return {
         "loaded": True,
         "partners": [msgspec.to_builtins(hkte), msgspec.to_builtins(oases)],
         "events": [f"{settings.base_url}/events/{e}" for e in [summit, *seminars]],
+        "console": {"url": f"{settings.base_url}/console", "users": users},
     }
+
+
+async def _console_user(conn: Connection, slug: str) -> dict[str, str]:
+    """A console user with a random password (printed once, with the rest of the demo)."""
+    from events import accounts
+
+    email, password = f"demo@{slug}.example.org", secrets.token_urlsafe(12)
+    await accounts.create_user(conn, slug, email, password)
+    return {"partner": slug, "email": email, "password": password}
 
 
 async def _summit(conn: Connection, hkte: Actor, now: datetime) -> str:

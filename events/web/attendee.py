@@ -1,0 +1,242 @@
+"""Attendee pages: upcoming events, an event with its registration form, the private ticket.
+
+Each handler reads the request, makes one domain call (the same ones as the API) and
+renders a template; domain errors become messages in the page's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import msgspec
+import qrcode
+import qrcode.image.svg
+from markupsafe import Markup
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import Response
+
+from events import catalog, idempotency, registration
+from events.catalog import EventOut
+from events.errors import DomainError, FieldError, InvalidInput, NotFound
+from events.hosting import ANONYMOUS
+from events.paging import PageRequest
+from events.queries import Connection
+from events.registration import RegistrationIn, RegistrationOut
+from events.web import calendar_links
+from events.web.i18n import N_
+from events.web.render import connection, form_of, lang_of, now, redirect, render
+
+CONFLICTS = {
+    "event-full": N_("Sorry, the event is full."),
+    "registration-closed": N_("Registration is not open for this event."),
+    "already-registered": N_("This email address is already registered for this event."),
+    "session-full": N_("A session you chose is full. Please choose another."),
+    "idempotency-key-reused": N_("This form was sent already. Reload the page to register again."),
+}
+FIELD_MESSAGES = {
+    "name": N_("Please enter your name."),
+    "email": N_("Please enter a valid email address."),
+    "sessions": N_("Please choose from the sessions listed."),
+    "required": N_("Please answer this question."),
+    "answer": N_("Please check this answer."),
+}
+
+
+async def home(request: Request) -> Response:
+    async with connection(request) as conn:
+        found = await catalog.list_events(
+            conn, ANONYMOUS, hosted=False, page=PageRequest(limit=200)
+        )
+    current = now(request)
+    upcoming = sorted((e for e in found.items if e.ends_at > current), key=lambda e: e.starts_at)
+    return render(request, "home.html", {"events": upcoming})
+
+
+async def event_page(request: Request) -> Response:
+    async with connection(request) as conn:
+        event = await catalog.get_event_by_slug(conn, ANONYMOUS, request.path_params["slug"])
+        context = await _event_context(request, conn, event)
+    return render(request, "event.html", context)
+
+
+async def _event_context(request: Request, conn: Connection, event: EventOut) -> dict[str, Any]:
+    counts = await registration.counts(conn, {"id": catalog.parse_id(event.id)})
+    seats_left = max(event.capacity - counts["confirmed"], 0)
+    return {
+        "event": event,
+        "seats_left": seats_left,
+        "state": _registration_state(request, event),
+        "values": {},
+        "errors": {},
+        "message": None,
+        "form_id": secrets.token_urlsafe(16),
+        "map_url": _map_url(event),
+    }
+
+
+def _registration_state(request: Request, event: EventOut) -> str:
+    current = now(request)
+    if event.status == "cancelled":
+        return "cancelled"
+    if event.registration_opens_at and current < event.registration_opens_at:
+        return "not_open"
+    if current >= (event.registration_closes_at or event.starts_at):
+        return "closed"
+    return "open"
+
+
+def _map_url(event: EventOut) -> str | None:
+    if event.venue is None:
+        return None
+    query = ", ".join(p for p in (event.venue.name, event.venue.address) if p)
+    return "https://www.google.com/maps/search/?api=1&query=" + quote(query)
+
+
+def _registration_in(form: FormData, event: EventOut, lang: str) -> RegistrationIn:
+    errors: list[FieldError] = []
+    name = str(form.get("name") or "").strip()
+    email = str(form.get("email") or "").strip()
+    if not name or len(name) > 200:
+        errors.append(FieldError("name", "required"))
+    if not 3 <= len(email) <= 254:
+        errors.append(FieldError("email", "required"))
+    answers: dict[str, registration.Answer] = {}
+    for question in event.questions:
+        raw = form.get(f"answer_{question.id}")
+        if question.kind == "checkbox":
+            if raw:
+                answers[question.id] = True
+        elif isinstance(raw, str) and raw.strip():
+            answers[question.id] = raw.strip()
+    if errors:
+        raise InvalidInput(errors)
+    sessions = [str(s) for s in form.getlist("sessions")][:100]
+    return RegistrationIn(name, email, sessions, answers, lang)  # type: ignore[arg-type]
+
+
+def field_errors(exc: InvalidInput) -> dict[str, str]:
+    """API field errors → one message per form field, in words a person can act on."""
+    out: dict[str, str] = {}
+    for error in exc.extra["errors"]:
+        field = error["field"]
+        if field.startswith("answers."):
+            key = "required" if error["message"] == "is required" else "answer"
+            out.setdefault("answer_" + field.split(".", 1)[1], FIELD_MESSAGES[key])
+        elif field.startswith("sessions"):
+            out.setdefault("sessions", FIELD_MESSAGES["sessions"])
+        else:
+            out.setdefault(field, FIELD_MESSAGES.get(field, FIELD_MESSAGES["answer"]))
+    return out
+
+
+async def register(request: Request) -> Response:
+    """The form's POST. The form carries a one-time id: pressing Register twice (or going
+    back and sending the same form again) replays the first answer instead of failing."""
+    request.app.state.limiter.check("register", request)
+    slug = request.path_params["slug"]
+    form = await form_of(request)
+    async with connection(request) as conn:
+        event = await catalog.get_event_by_slug(conn, ANONYMOUS, slug)
+    form_id = str(form.get("form_id") or "")[:100] or None
+    try:
+        data = _registration_in(form, event, lang_of(request))
+        ticket_path = await _register(request, event, data, form_id)
+    except InvalidInput as exc:
+        return await _form_again(request, event, form, errors=field_errors(exc))
+    except NotFound:
+        raise
+    except DomainError as exc:
+        return await _form_again(request, event, form, message=CONFLICTS.get(exc.code))
+    return redirect(request, ticket_path)
+
+
+async def _register(
+    request: Request, event: EventOut, data: RegistrationIn, form_id: str | None
+) -> str:
+    settings = request.app.state.settings
+    async with connection(request, write=True) as conn:
+        scope = f"web register {event.id}"
+        digest = hashlib.sha256(msgspec.json.encode(data)).digest()
+        replay = await idempotency.begin(conn, scope, form_id, digest) if form_id else None
+        if replay is not None:
+            return replay.body.decode()
+        created: RegistrationOut = await registration.register(
+            conn, event.id, data, now=now(request), base_url=settings.base_url
+        )
+        parts = urlsplit(created.ticket_url)
+        path = f"{parts.path}?{parts.query}"
+        if form_id:
+            await idempotency.finish(
+                conn, scope, form_id, digest, idempotency.Replay(303, path.encode())
+            )
+    return path
+
+
+async def _form_again(
+    request: Request,
+    event: EventOut,
+    form: FormData,
+    *,
+    errors: dict[str, str] | None = None,
+    message: str | None = None,
+) -> Response:
+    async with connection(request) as conn:
+        context = await _event_context(request, conn, event)
+    context.update(
+        values={k: form.getlist(k) if k == "sessions" else form.get(k) for k in form},
+        errors=errors or {},
+        message=message or (N_("Please correct the fields marked below.") if errors else None),
+    )
+    return render(request, "event.html", context, status=422 if errors else 409)
+
+
+# --- the ticket ----------------------------------------------------------------------------
+
+
+def qr_svg(code: str) -> Markup:
+    image = qrcode.make(code, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4)
+    svg = image.to_string(encoding="unicode")
+    return Markup(svg)
+
+
+async def _ticket(request: Request, conn: Connection) -> tuple[RegistrationOut, EventOut]:
+    token = request.query_params.get("token") or ""
+    found, _ = await registration.authorize(
+        conn, ANONYMOUS, token or None, request.path_params["registration_id"]
+    )
+    out = await registration.render(
+        conn, found, base_url=request.app.state.settings.base_url, with_secret=True
+    )
+    event_row = await catalog.load(conn, found["event_id"])
+    assert event_row is not None
+    return out, (await catalog.render(conn, [event_row]))[0]
+
+
+async def ticket_page(request: Request) -> Response:
+    async with connection(request) as conn:
+        reg, event = await _ticket(request, conn)
+    context = {
+        "reg": reg,
+        "event": event,
+        "qr": qr_svg(reg.ticket.code) if reg.ticket else None,
+        "sessions": [s for s in event.sessions if s.id in reg.sessions],
+        "links": calendar_links.links(event, request.app.state.settings.base_url),
+        "map_url": _map_url(event),
+        "token": request.query_params.get("token", ""),
+        "confirm_cancel": request.url.path.endswith("/cancel"),
+    }
+    return render(request, "ticket.html", context, private=True)
+
+
+async def cancel(request: Request) -> Response:
+    form = await form_of(request)
+    token = str(form.get("token") or "")
+    rid = request.path_params["registration_id"]
+    async with connection(request) as conn:
+        found, _ = await registration.authorize(conn, ANONYMOUS, token or None, rid)
+        await registration.cancel(conn, found, by="attendee", now=now(request))
+    return redirect(request, f"/tickets/{rid}?token={token}")

@@ -1,0 +1,364 @@
+"""The partner console: sign in, events, sessions, questions, co-hosts, attendees, door tokens.
+
+A signed-in user acts as their partner: every page calls the same domain functions as the
+API with that `Actor`, so permissions (owner, co-host) are the API's. Every change is a
+POST with the CSRF field, answered by a redirect (or the form again with its errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from events import accounts, catalog, hosting, registration
+from events.catalog import EventOut, EventPatch
+from events.errors import DomainError, InvalidInput, Unauthenticated
+from events.hosting import CohostIn, TokenIn
+from events.paging import PageRequest, decode_cursor
+from events.queries import Connection
+from events.web import console_forms as forms
+from events.web.attendee import qr_svg
+from events.web.i18n import N_
+from events.web.render import connection, finish, form_of, now, redirect, render
+
+COOKIE = "console_session"
+Handler = Callable[[Request], Awaitable[Response]]
+CONFLICTS = {
+    "invalid-state": N_("Not possible in the event's current state."),
+    "already-exists": N_("This exists already."),
+    "capacity-below-confirmed": N_("Capacity cannot go below the confirmed registrations."),
+    "forbidden": N_("Only the event's owner may do this."),
+}
+
+
+def routes() -> list[BaseRoute]:
+    def post(path: str, handler: Handler) -> Route:
+        return Route(path, handler, methods=["POST"])
+
+    return [
+        Route("/console", dashboard),
+        post("/console/sign-in", sign_in),
+        post("/console/sign-out", sign_out),
+        Route("/console/events/new", new_event),
+        post("/console/events/new", create_event),
+        Route("/console/events/{event_id}", event_page),
+        post("/console/events/{event_id}", update_event),
+        post("/console/events/{event_id}/publish", publish),
+        post("/console/events/{event_id}/cancel", cancel),
+        post("/console/events/{event_id}/sessions", add_session),
+        post("/console/events/{event_id}/sessions/{session_id}", update_session),
+        post("/console/events/{event_id}/questions", update_questions),
+        post("/console/events/{event_id}/cohosts", invite),
+        post("/console/events/{event_id}/door-tokens", door_token),
+        Route("/console/events/{event_id}/attendees", attendees),
+        Route("/console/events/{event_id}/attendees.csv", attendees_csv),
+        Route("/console/events/{event_id}/stats", stats),
+        post("/console/invitations/{invitation_id}/{answer}", answer_invitation),
+    ]
+
+
+def to_sign_in(request: Request) -> Response:
+    return finish(request, RedirectResponse("/console", status_code=303))
+
+
+async def _who(request: Request, conn: Connection) -> accounts.SignedIn:
+    found = await accounts.session(conn, request.cookies.get(COOKIE), now(request))
+    if found is None:
+        raise Unauthenticated()
+    return found
+
+
+def _page(
+    request: Request, template: str, who: accounts.SignedIn, *, status: int = 200, **context: Any
+) -> Response:
+    return render(request, template, {"who": who, **context}, status=status, private=True)
+
+
+# --- signing in ----------------------------------------------------------------------------
+
+
+async def dashboard(request: Request) -> Response:
+    async with connection(request) as conn:
+        who = await accounts.session(conn, request.cookies.get(COOKIE), now(request))
+        if who is None:
+            return render(request, "console/sign_in.html", {"error": None}, private=True)
+        events = await catalog.list_events(
+            conn, who.actor, hosted=True, page=PageRequest(limit=500)
+        )
+        invitations = await hosting.list_invitations(conn, who.actor)
+    return _page(
+        request, "console/dashboard.html", who, events=events.items, invitations=invitations
+    )
+
+
+async def sign_in(request: Request) -> Response:
+    request.app.state.limiter.check("signin", request)
+    form = await form_of(request)
+    try:
+        async with connection(request, write=True) as conn:
+            secret = await accounts.sign_in(
+                conn, str(form.get("email") or ""), str(form.get("password") or ""), now(request)
+            )
+    except Unauthenticated:
+        context = {"error": N_("Wrong email or password."), "email": form.get("email")}
+        return render(request, "console/sign_in.html", context, status=401, private=True)
+    response = redirect(request, "/console")
+    https = request.app.state.settings.base_url.startswith("https:")
+    response.set_cookie(
+        COOKIE,
+        secret,
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=https,
+        path="/console",
+    )
+    return response
+
+
+async def sign_out(request: Request) -> Response:
+    await form_of(request)
+    async with connection(request, write=True) as conn:
+        await accounts.sign_out(conn, request.cookies.get(COOKIE))
+    response = redirect(request, "/console")
+    response.delete_cookie(COOKIE, path="/console")
+    return response
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+async def new_event(request: Request) -> Response:
+    async with connection(request) as conn:
+        who = await _who(request, conn)
+    values = {"timezone": "Asia/Hong_Kong", "capacity": 100, "waitlist": True}
+    return _page(request, "console/event_new.html", who, values=values, errors={})
+
+
+async def create_event(request: Request) -> Response:
+    form = await form_of(request)
+    try:
+        async with connection(request, write=True) as conn:
+            who = await _who(request, conn)
+            created = await catalog.create_event(
+                conn, who.actor, forms.event_in(form), now(request)
+            )
+    except InvalidInput as exc:
+        async with connection(request) as conn:
+            who = await _who(request, conn)
+        errors = forms.messages(exc)
+        context = {"values": dict(form), "errors": errors}
+        return _page(request, "console/event_new.html", who, status=422, **context)
+    return redirect(request, f"/console/events/{created.id}")
+
+
+async def _event_context(
+    request: Request, conn: Connection, who: accounts.SignedIn, event: EventOut
+) -> dict[str, Any]:
+    row = await catalog.load_for(conn, who.actor, event.id, "manage")
+    return {
+        "event": event,
+        "role": hosting.role_of(row, who.actor),
+        "values": forms.event_values(event),
+        "sessions": [(s, forms.session_values(s, event.timezone)) for s in event.sessions],
+        "invitations": await hosting.list_event_invitations(conn, row),
+        "door_tokens": await hosting.list_door_tokens(conn, row),
+        "counts": await _counts(conn, row),
+        "errors": {},
+        "message": None,
+        "pairing": None,
+        "public_url": f"{request.app.state.settings.base_url}/events/{event.slug}",
+    }
+
+
+async def _counts(conn: Connection, event: dict[str, Any]) -> dict[str, int]:
+    counts = await registration.counts(conn, event)
+    counts["capacity"] = event["capacity"]
+    counts.setdefault("checked_in", 0)
+    return counts
+
+
+async def _show_event(request: Request, event_id: str, **extra: Any) -> Response:
+    async with connection(request) as conn:
+        who = await _who(request, conn)
+        event = await catalog.get_event(conn, who.actor, event_id)
+        context = await _event_context(request, conn, who, event)
+    context.update(extra)
+    status = 422 if extra.get("errors") else 409 if extra.get("message") else 200
+    return _page(request, "console/event.html", who, status=status, **context)
+
+
+async def event_page(request: Request) -> Response:
+    return await _show_event(request, request.path_params["event_id"])
+
+
+async def _change(
+    request: Request, work: Callable[[Connection, accounts.SignedIn, Any], Awaitable[Any]]
+) -> Response:
+    """Run one change on the event; back to its page, or the page with what went wrong."""
+    event_id = request.path_params["event_id"]
+    form = await form_of(request)
+    try:
+        async with connection(request, write=True) as conn:
+            who = await _who(request, conn)
+            result = await work(conn, who, form)
+    except InvalidInput as exc:
+        return await _show_event(request, event_id, errors=forms.messages(exc))
+    except Unauthenticated:
+        raise
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        message = CONFLICTS.get(exc.code, N_("That is not possible right now."))
+        return await _show_event(request, event_id, message=message)
+    if isinstance(result, dict):  # something to show once (a new door token)
+        return await _show_event(request, event_id, **result)
+    return redirect(request, f"/console/events/{event_id}")
+
+
+async def update_event(request: Request) -> Response:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+        fields = forms.event_fields(form)
+        patch = forms._convert(fields, EventPatch)
+        await catalog.patch_event(
+            conn, who.actor, request.path_params["event_id"], patch, now(request)
+        )
+
+    return await _change(request, work)
+
+
+async def publish(request: Request) -> Response:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+        await catalog.publish_event(conn, who.actor, request.path_params["event_id"], now(request))
+
+    return await _change(request, work)
+
+
+async def cancel(request: Request) -> Response:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+        if form.get("confirm") != "yes":
+            raise InvalidInput.one("confirm", "tick the box to confirm")
+        await catalog.cancel_event(conn, who.actor, request.path_params["event_id"], now(request))
+
+    return await _change(request, work)
+
+
+async def add_session(request: Request) -> Response:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+        event_id = request.path_params["event_id"]
+        event = await catalog.load_for(conn, who.actor, event_id, "manage")
+        data = forms.session_in(form, event["timezone"])
+        await catalog.create_session(conn, who.actor, event_id, data, now(request))
+
+    return await _change(request, work)
+
+
+async def update_session(request: Request) -> Response:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+        event_id = request.path_params["event_id"]
+        event = await catalog.load_for(conn, who.actor, event_id, "manage")
+        data = forms.session_in(form, event["timezone"])
+        patch = catalog.SessionPatch(
+            data.title, data.starts_at, data.ends_at, data.room, data.capacity
+        )
+        await catalog.patch_session(
+            conn, who.actor, event_id, request.path_params["session_id"], patch, now(request)
+        )
+
+    return await _change(request, work)
+
+
+async def update_questions(request: Request) -> Response:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+        patch = EventPatch(questions=forms.questions(form))
+        await catalog.patch_event(
+            conn, who.actor, request.path_params["event_id"], patch, now(request)
+        )
+
+    return await _change(request, work)
+
+
+async def invite(request: Request) -> Response:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+        event = await catalog.load_for(
+            conn, who.actor, request.path_params["event_id"], "change_hosts"
+        )
+        slug = str(form.get("partner") or "").strip().lower()
+        await hosting.invite_cohost(conn, event, who.actor, CohostIn(slug))
+
+    return await _change(request, work)
+
+
+async def door_token(request: Request) -> Response:
+    """A new door token; its pairing QR (the /scan URL with the token) is shown once, here."""
+
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> dict[str, Any]:
+        event_id = request.path_params["event_id"]
+        event = await catalog.load_for(conn, who.actor, event_id, "manage")
+        label = str(form.get("label") or "").strip()[:200]
+        created = await hosting.create_door_token(conn, event, who.actor, TokenIn(label))
+        url = f"{request.app.state.settings.base_url}/scan?token={created.token}"
+        return {"pairing": {"label": label, "url": url, "qr": qr_svg(url)}}
+
+    return await _change(request, work)
+
+
+async def answer_invitation(request: Request) -> Response:
+    await form_of(request)
+    accept = request.path_params["answer"] == "accept"
+    parsed = catalog.parse_id(request.path_params["invitation_id"])
+    if parsed is None or request.path_params["answer"] not in ("accept", "decline"):
+        return to_sign_in(request)
+    async with connection(request, write=True) as conn:
+        who = await _who(request, conn)
+        await hosting.answer_invitation(conn, who.actor, parsed, accept=accept, now=now(request))
+    return redirect(request, "/console")
+
+
+# --- attendees and counts ------------------------------------------------------------------
+
+
+async def attendees(request: Request) -> Response:
+    q_text = (request.query_params.get("q") or "").strip()[:200]
+    cursor = request.query_params.get("cursor")
+    async with connection(request) as conn:
+        who = await _who(request, conn)
+        event_id = request.path_params["event_id"]
+        row = await catalog.load_for(conn, who.actor, event_id, "manage")
+        event = await catalog.get_event(conn, who.actor, event_id)
+        found = await registration.list_registrations(
+            conn,
+            row,
+            status=None,
+            q_text=q_text or None,
+            page=PageRequest(after_seq=decode_cursor(cursor), limit=200),
+            base_url=request.app.state.settings.base_url,
+        )
+    return _page(request, "console/attendees.html", who, event=event, page=found, q=q_text)
+
+
+async def attendees_csv(request: Request) -> Response:
+    async with connection(request) as conn:
+        who = await _who(request, conn)
+        row = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
+        text = await registration.export_csv(conn, row)
+    return Response(
+        text.encode("utf-8"),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="{row["slug"]}-registrations.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+async def stats(request: Request) -> Response:
+    async with connection(request) as conn:
+        who = await _who(request, conn)
+        row = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
+        counts = await _counts(conn, row)
+    return JSONResponse(counts, headers={"Cache-Control": "no-store"})

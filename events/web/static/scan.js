@@ -1,0 +1,321 @@
+// The door scanner. Talks to the JSON API with the door token from the pairing link.
+// Online: every scan is POSTed to /checkins. Offline (or when the server cannot be reached):
+// the ticket's Ed25519 signature is verified on the device with the check-in kit
+// (docs/ticket-format.md), the scan is queued in localStorage and uploaded to
+// /checkins/batch when the network is back; the queue survives a reload.
+(function () {
+  "use strict";
+  var config = JSON.parse(document.getElementById("scan-config").textContent);
+  var T = config.messages;
+  var api = "/api/v1/events/" + config.event_id;
+  var auth = { Authorization: "Bearer " + config.token };
+  var queueKey = "scan-queue:" + config.event_id;
+  var seenKey = "scan-seen:" + config.event_id;
+  var kitKey = "scan-kit:" + config.event_id;
+  var device = localStorage.getItem("scan-device");
+  if (!device) { device = "web-" + randomId(); localStorage.setItem("scan-device", device); }
+  var kit = load(kitKey, null);
+  var publicKey = null;
+  var $ = function (id) { return document.getElementById(id); };
+  var input = $("code");
+  var showing = false;
+  var hideTimer = null;
+
+  function randomId() {
+    if (crypto.randomUUID) return crypto.randomUUID();
+    var a = new Uint8Array(16); crypto.getRandomValues(a);
+    return Array.from(a, function (b) { return b.toString(16).padStart(2, "0"); }).join("");
+  }
+  function load(key, fallback) {
+    try { var v = JSON.parse(localStorage.getItem(key)); return v === null ? fallback : v; }
+    catch (e) { return fallback; }
+  }
+  function save(key, value) { localStorage.setItem(key, JSON.stringify(value)); }
+  function queue() { return load(queueKey, []); }
+  function seen() { return load(seenKey, {}); }
+
+  // --- the ticket code (format 1) ---------------------------------------------------------
+  var ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  function normalise(text) { return text.replace(/\s+/g, "").toUpperCase(); }
+  function base32(text) {
+    if (!text || text.length > 160) return null;
+    var bits = 0, value = 0, out = [];
+    for (var i = 0; i < text.length; i++) {
+      var v = ALPHABET.indexOf(text[i]);
+      if (v < 0) return null;
+      value = (value << 5) | v; bits += 5;
+      if (bits >= 8) { bits -= 8; out.push((value >> bits) & 0xff); }
+    }
+    if (bits >= 5 || (value & ((1 << bits) - 1)) !== 0) return null; // canonical padding
+    return new Uint8Array(out);
+  }
+  function varint(bytes, at) {
+    var value = 0, mul = 1;
+    for (var i = 0; i < 9 && at + i < bytes.length; i++) {
+      var b = bytes[at + i];
+      value += (b & 0x7f) * mul; mul *= 128;
+      if (!(b & 0x80)) { if (b === 0 && i > 0) return null; return [value, at + i + 1]; }
+    }
+    return null;
+  }
+  function parse(code) {
+    var bytes = base32(code);
+    if (!bytes || bytes[0] !== 1) return null;
+    var a = varint(bytes, 1); if (!a) return null;
+    var b = varint(bytes, a[1]); if (!b) return null;
+    var c = varint(bytes, b[1]); if (!c) return null;
+    if (bytes.length - c[1] !== 64) return null;
+    return { eventSeq: a[0], seq: b[0], version: c[0],
+      payload: bytes.slice(0, c[1]), signature: bytes.slice(c[1]) };
+  }
+  function importKey() {
+    if (!kit || !crypto.subtle) return Promise.resolve(null);
+    return crypto.subtle.importKey("jwk", kit.public_key_jwk, { name: "Ed25519" }, false, ["verify"])
+      .then(function (k) { publicKey = k; return k; }, function () { publicKey = null; return null; });
+  }
+  function verifyOffline(code) {
+    var t = parse(code);
+    if (!t || !kit) return Promise.resolve({ result: "invalid" });
+    if (t.eventSeq !== kit.event_seq) return Promise.resolve({ result: "wrong_event" });
+    var check = publicKey ? crypto.subtle.verify("Ed25519", publicKey, t.signature, t.payload)
+      : Promise.resolve(false);
+    return check.then(function (ok) {
+      if (!ok) return { result: "invalid" };
+      var name = kit.names[String(t.seq)] || T.new_registration;
+      var reason = kit.revoked[code];
+      if (reason === "cancelled") return { result: "cancelled", name: name };
+      if (reason) return { result: "invalid" };
+      var first = seen()[String(t.seq)] || kit.checked_in[String(t.seq)];
+      if (first) return { result: "already_checked_in", name: name, checked_in_at: first };
+      return { result: "accepted", name: name, offline: true, seq: t.seq };
+    }, function () { return { result: "invalid" }; });
+  }
+  function remember(seq, when) {
+    if (seq === undefined || seq === null) return;
+    var s = seen(); if (!s[String(seq)]) { s[String(seq)] = when; save(seenKey, s); }
+  }
+
+  // --- the network ------------------------------------------------------------------------
+  function request(method, path, body, timeout) {
+    var ctrl = new AbortController();
+    var timer = setTimeout(function () { ctrl.abort(); }, timeout || 4000);
+    var headers = Object.assign({ Accept: "application/json" }, auth);
+    if (body) headers["Content-Type"] = "application/json";
+    return fetch(api + path, { method: method, headers: headers, cache: "no-store",
+      body: body ? JSON.stringify(body) : undefined, signal: ctrl.signal })
+      .finally(function () { clearTimeout(timer); });
+  }
+  function refreshKit() {
+    var headers = Object.assign({}, auth);
+    if (kit && kit.etag) headers["If-None-Match"] = kit.etag;
+    return fetch(api + "/checkin-kit", { headers: headers, cache: "no-store" }).then(function (r) {
+      if (r.status === 200) {
+        var etag = r.headers.get("ETag");
+        return r.json().then(function (body) { body.etag = etag; kit = body; save(kitKey, kit); });
+      }
+    }).catch(function () {}).then(importKey);
+  }
+  function refreshStats() {
+    return request("GET", "/stats").then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (!s) return;
+        $("n-confirmed").textContent = s.confirmed;
+        $("n-checked").textContent = s.checked_in;
+        $("n-expected").textContent = s.expected !== undefined ? s.expected : s.confirmed - s.checked_in;
+      }).catch(function () {});
+  }
+  var uploading = false;
+  function upload() {
+    var scans = queue();
+    if (uploading || !scans.length || !navigator.onLine) return Promise.resolve();
+    uploading = true;
+    var sending = scans.slice(0, 500);
+    return request("POST", "/checkins/batch", { scans: sending }, 15000).then(function (r) {
+      if (!r.ok) return;
+      return r.json().then(function () {
+        var sent = {}; sending.forEach(function (s) { sent[s.nonce] = true; });
+        save(queueKey, queue().filter(function (s) { return !sent[s.nonce]; }));
+        refreshStats(); refreshKit();
+      });
+    }).catch(function () {}).finally(function () { uploading = false; showNetwork(); });
+  }
+  function showNetwork() {
+    var online = navigator.onLine;
+    $("net").textContent = online ? T.online : T.offline;
+    $("net").className = online ? "muted" : "offline";
+    $("pending").textContent = queue().length;
+  }
+
+  // --- a scan -----------------------------------------------------------------------------
+  function handle(raw) {
+    var code = normalise(raw || "");
+    if (!code) return;
+    var scannedAt = new Date().toISOString();
+    var online = navigator.onLine
+      ? request("POST", "/checkins", { code: code, device: device, scanned_at: scannedAt })
+        .then(function (r) {
+          if (r.status >= 500 || r.status === 401 || r.status === 403) throw new Error("server");
+          return r.json();
+        })
+      : Promise.reject(new Error("offline"));
+    online.then(function (body) {
+      var reg = body.registration || {};
+      if (body.result === "accepted") {
+        var t = parse(code); if (t) remember(t.seq, body.checked_in_at);
+      }
+      show(body.result || "invalid", reg.name, body.checked_in_at, false);
+      refreshStats();
+    }, function () {
+      verifyOffline(code).then(function (v) {
+        if (v.result === "accepted") {
+          var q = queue();
+          q.push({ code: code, scanned_at: scannedAt, device: device, nonce: randomId() });
+          save(queueKey, q); remember(v.seq, scannedAt); showNetwork();
+        }
+        show(v.result, v.name, v.checked_in_at, !!v.offline);
+      });
+    });
+  }
+
+  var TONES = { good: [880, 0.15], warn: [440, 0.35], bad: [220, 0.6] };
+  var audio = null;
+  function beep(kind) {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator(), gain = audio.createGain();
+      osc.frequency.value = TONES[kind][0]; gain.gain.value = 0.2;
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + TONES[kind][1]);
+    } catch (e) { /* no sound on this device */ }
+  }
+  function time(iso) {
+    try {
+      return new Date(iso).toLocaleTimeString(document.documentElement.lang,
+        { hour: "2-digit", minute: "2-digit", timeZone: config.timezone });
+    } catch (e) { return iso; }
+  }
+  function show(result, name, when, offline) {
+    var kind = result === "accepted" ? "good"
+      : (result === "already_checked_in" || result === "not_confirmed") ? "warn" : "bad";
+    var box = $("result");
+    box.className = "result " + kind;
+    box.dataset.result = result;
+    $("result-title").textContent = T[result] || T.invalid;
+    $("result-name").textContent = name || "";
+    var detail = result === "already_checked_in" && when ? T.at.replace("%s", time(when)) : "";
+    if (offline) detail = T.offline_checked;
+    $("result-detail").textContent = detail;
+    box.hidden = false; showing = true;
+    beep(kind);
+    clearTimeout(hideTimer);
+    hideTimer = setTimeout(next, kind === "good" ? 1500 : 3500);
+  }
+  function next() {
+    clearTimeout(hideTimer);
+    $("result").hidden = true; showing = false;
+    input.value = ""; input.focus();
+  }
+
+  $("scan-form").addEventListener("submit", function (e) {
+    e.preventDefault(); var v = input.value; input.value = ""; handle(v);
+  });
+  $("result-next").addEventListener("click", next);
+  document.addEventListener("keydown", function (e) {
+    if (showing && (e.key === "Enter" || e.key === "Escape")) { e.preventDefault(); next(); }
+  });
+
+  // --- the camera -------------------------------------------------------------------------
+  var lastCode = "", lastAt = 0, detector = null, canvas = null;
+  function found(code) {
+    var now = Date.now();
+    if (showing || (code === lastCode && now - lastAt < 4000)) return;
+    lastCode = code; lastAt = now; handle(code);
+  }
+  function loadJsQR() {
+    if (window.jsQR) return Promise.resolve();
+    return new Promise(function (ok, fail) {
+      var s = document.createElement("script"); s.src = config.jsqr; s.onload = ok; s.onerror = fail;
+      document.head.appendChild(s);
+    });
+  }
+  function tick(video) {
+    if (video.readyState >= 2) {
+      if (detector) {
+        detector.detect(video).then(function (codes) {
+          if (codes.length) found(codes[0].rawValue);
+        }).catch(function () {});
+      } else if (window.jsQR) {
+        var w = video.videoWidth, h = video.videoHeight;
+        canvas = canvas || document.createElement("canvas");
+        canvas.width = w; canvas.height = h;
+        var ctx = canvas.getContext("2d", { willReadFrequently: true });
+        ctx.drawImage(video, 0, 0, w, h);
+        var hit = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: "dontInvert" });
+        if (hit && hit.data) found(hit.data);
+      }
+    }
+    setTimeout(function () { requestAnimationFrame(function () { tick(video); }); }, 150);
+  }
+  function startCamera() {
+    var video = $("video");
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) { alert(T.no_camera); return; }
+    var ready = ("BarcodeDetector" in window)
+      ? window.BarcodeDetector.getSupportedFormats().then(function (f) {
+          if (f.indexOf("qr_code") >= 0) detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+          else return loadJsQR();
+        }).catch(loadJsQR)
+      : loadJsQR();
+    ready.then(function () {
+      return navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" }, audio: false });
+    }).then(function (stream) {
+      video.srcObject = stream; $("scanbox").hidden = false;
+      return video.play();
+    }).then(function () { $("camera-btn").hidden = true; tick(video); })
+      .catch(function () { alert(T.no_camera); });
+  }
+  $("camera-btn").addEventListener("click", startCamera);
+
+  // --- look-up by name --------------------------------------------------------------------
+  function renderResults(items) {
+    var list = $("search-results"); list.textContent = "";
+    if (!items.length) { var li = document.createElement("li"); li.textContent = T.no_one; list.appendChild(li); return; }
+    items.forEach(function (a) {
+      var li = document.createElement("li"); li.className = "card";
+      var p = document.createElement("p"); p.textContent = a.name + (a.email ? " · " + a.email : "");
+      li.appendChild(p);
+      if (a.checked_in_at) {
+        var w = document.createElement("p"); w.textContent = T.at.replace("%s", time(a.checked_in_at)); li.appendChild(w);
+      }
+      if (a.ticket_code && !a.checked_in_at) {
+        var b = document.createElement("button"); b.type = "button"; b.textContent = T.check_in;
+        b.addEventListener("click", function () { handle(a.ticket_code); });
+        li.appendChild(b);
+      }
+      list.appendChild(li);
+    });
+  }
+  $("search-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var q = $("search").value.trim(); if (!q) return;
+    request("GET", "/attendees?limit=20&q=" + encodeURIComponent(q)).then(function (r) {
+      if (!r.ok) throw new Error("server"); return r.json();
+    }).then(function (body) { renderResults(body.items || []); }, function () {
+      var needle = q.toLowerCase(), items = [];
+      Object.keys((kit && kit.names) || {}).forEach(function (seq) {
+        if (kit.names[seq].toLowerCase().indexOf(needle) >= 0 && items.length < 20)
+          items.push({ name: kit.names[seq], checked_in_at: seen()[seq] || kit.checked_in[seq] });
+      });
+      renderResults(items);
+    });
+  });
+
+  window.addEventListener("online", function () { showNetwork(); upload(); });
+  window.addEventListener("offline", showNetwork);
+  showNetwork();
+  importKey();
+  refreshKit().then(upload);
+  refreshStats();
+  setInterval(function () { refreshStats(); upload(); }, 5000);
+  setInterval(refreshKit, 60000);
+  window.scanner = { handle: handle, pending: function () { return queue().length; }, upload: upload };
+})();
