@@ -6,7 +6,6 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
 
 import msgspec
 from starlette.applications import Starlette
@@ -15,8 +14,10 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import ratelimit
+from events import mail, ratelimit, web
+from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
+from events.api import checkin as checkin_api
 from events.api import docs, openapi
 from events.api import hosting as hosting_api
 from events.api import registration as registration_api
@@ -27,7 +28,13 @@ from events.settings import Settings
 
 log = logging.getLogger("events")
 
-ROUTERS = [catalog_api.api, hosting_api.api, registration_api.api]
+ROUTERS = [
+    catalog_api.api,
+    hosting_api.api,
+    registration_api.api,
+    calendar_api.api,
+    checkin_api.api,
+]
 
 
 def endpoints() -> list[Endpoint]:
@@ -56,7 +63,8 @@ def create_app(
         await db.connect()
         try:
             await migrate(db)
-            yield
+            async with mail.worker_running(db, settings, clock=clock) as app.state.mail_worker:
+                yield
         finally:
             await db.disconnect()
 
@@ -76,11 +84,12 @@ def create_app(
         Route("/api/v1/openapi.json", openapi_json),
         Route("/api/docs", api_docs),
         *(starlette_route(e) for e in endpoints()),
+        *web.routes(),
     ]
     app = Starlette(
         routes=routes,
         middleware=[Middleware(BodyLimit), Middleware(CatchAll)],
-        exception_handlers=dict[Any, Any](EXCEPTION_HANDLERS),
+        exception_handlers={**EXCEPTION_HANDLERS, **web.EXCEPTION_HANDLERS},
         lifespan=lifespan,
     )
     app.state.settings = settings
