@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
@@ -37,14 +38,17 @@ def database_url(settings: Settings) -> Iterator[str]:
         embedded.stop()
 
 
-def with_database(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+def with_database(
+    settings: Settings, work: Callable[[Database], Awaitable[T]], *, migrate_first: bool = True
+) -> T:
     with database_url(settings) as url:
 
         async def run() -> T:
             db = Database(url, pool_size=2)
             await db.connect()
             try:
-                await migrate(db)
+                if migrate_first:
+                    await migrate(db)
                 return await work(db)
             finally:
                 await db.disconnect()
@@ -56,7 +60,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
 
     workers = args.workers or settings.workers or os.cpu_count() or 1
-    with database_url(settings) as url:
+    with database_url(settings) as url, _exit_on_signals():
         with_database(settings.replace(database_url=url), _applied_migrations)
         os.environ["DATABASE_URL"] = url
         log.info("serving on http://%s:%s with %d worker(s)", args.host, args.port, workers)
@@ -77,11 +81,31 @@ async def _applied_migrations(db: Database) -> None:
     return None
 
 
+@contextmanager
+def _exit_on_signals() -> Iterator[None]:
+    """SIGTERM/SIGINT end `serve` through the `with` blocks, so the embedded database stops.
+
+    uvicorn shuts down gracefully on the signal, then raises it again once it is done; with
+    the default handler back in place that second delivery would kill the process before the
+    embedded PostgreSQL is stopped. A signal before uvicorn runs ends the startup the same way.
+    """
+
+    def stop(signum: int, frame: Any) -> None:
+        raise SystemExit(0)
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
     async def work(db: Database) -> list[str]:
         return await migrate(db)
 
-    applied = with_database(settings, work)
+    applied = with_database(settings, work, migrate_first=False)
     print(msgspec.json.encode({"applied": applied}).decode())
     return 0
 
@@ -92,6 +116,26 @@ def cmd_partner_create(settings: Settings, args: argparse.Namespace) -> int:
     async def work(db: Database) -> Any:
         async with db.transaction() as conn:
             return await hosting.create_partner(conn, args.slug, args.name, args.email)
+
+    try:
+        created = with_database(settings, work)
+    except DomainError as exc:
+        print(msgspec.json.encode(exc.problem()).decode(), file=sys.stderr)
+        return 1
+    print(msgspec.json.encode(created).decode())
+    return 0
+
+
+def cmd_partner_user(settings: Settings, args: argparse.Namespace) -> int:
+    from events import accounts
+
+    password = args.password or os.environ.get("EVENTS_USER_PASSWORD") or ""
+
+    async def work(db: Database) -> Any:
+        async with db.transaction() as conn:
+            return await accounts.create_user(
+                conn, args.slug, args.email, password, replace=args.reset
+            )
 
     try:
         created = with_database(settings, work)
@@ -135,6 +179,12 @@ def parser() -> argparse.ArgumentParser:
     create.add_argument("--name", required=True)
     create.add_argument("--email")
     create.set_defaults(run=cmd_partner_create)
+    user = partner.add_parser("user", help="create a console user (email + password) of a partner")
+    user.add_argument("--slug", required=True, help="the partner")
+    user.add_argument("--email", required=True)
+    user.add_argument("--password", help="at least 10 characters (or EVENTS_USER_PASSWORD)")
+    user.add_argument("--reset", action="store_true", help="set a new password if the user exists")
+    user.set_defaults(run=cmd_partner_user)
     demo = sub.add_parser("demo", help="load demo data (once; again is a no-op)")
     demo.set_defaults(run=cmd_demo)
     return p

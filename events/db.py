@@ -29,6 +29,10 @@ log = logging.getLogger("events.db")
 #: Key of the advisory lock that serialises migrations across processes and machines.
 MIGRATION_LOCK = 0x6576_656E_7473  # "events"
 
+#: Run through psql by embedded.py (synchronous, before any event loop): name is a constant.
+EMBEDDED_DATABASE_EXISTS = "SELECT 1 FROM pg_database WHERE datname = '{name}';"
+CREATE_EMBEDDED_DATABASE = 'CREATE DATABASE "{name}";'
+
 _CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
     TimeoutError,

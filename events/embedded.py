@@ -14,6 +14,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from events import db
+
 log = logging.getLogger("events.embedded")
 
 DATABASE = "events"
@@ -32,9 +34,9 @@ class EmbeddedPostgres:
 
             self.pgdata.parent.mkdir(parents=True, exist_ok=True)
             self._server = get_server(self.pgdata, cleanup_mode="stop")
-        exists = self._server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}';")
+        exists = self._server.psql(db.EMBEDDED_DATABASE_EXISTS.format(name=DATABASE))
         if "(1 row)" not in exists:
-            self._server.psql(f"CREATE DATABASE {DATABASE};")
+            self._server.psql(db.CREATE_EMBEDDED_DATABASE.format(name=DATABASE))
         url: str = self._server.get_uri(DATABASE)
         log.info("embedded PostgreSQL in %s", self.pgdata)
         return url
