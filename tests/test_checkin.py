@@ -614,3 +614,24 @@ async def test_check_in_needs_a_token_and_a_host(
     )
     ok = await client.post(door.scans, json=body, headers=partner.auth)
     assert ok.json()["result"] == "accepted"
+
+
+async def test_the_database_itself_refuses_a_second_live_check_in(
+    client: httpx.AsyncClient, partner: Partner, db: Database
+) -> None:
+    """The guard behind 'admitted once' is the unique index, not the Python: a second live
+    check-in of the same registration at the same door cannot be stored, whoever writes it."""
+    import asyncpg
+
+    door, [reg] = await setup(client, partner)
+    ok = await client.post(door.scans, json={"code": reg["ticket"]["code"]}, headers=door.auth)
+    assert ok.json()["result"] == "accepted"
+    async with db.connection() as conn:
+        with pytest.raises(asyncpg.UniqueViolationError):
+            await conn.execute(
+                "INSERT INTO checkins (id, event_id, registration_id, scope, checked_in_at,"
+                " recorded_at) VALUES ($1, $2, $3, $2, now(), now())",
+                uuid.uuid4(),
+                uuid.UUID(door.event["id"]),
+                uuid.UUID(reg["id"]),
+            )

@@ -1,0 +1,174 @@
+"""`python -m events migrate | partner create | demo | serve` as an operator runs them: real
+processes on an embedded PostgreSQL in a data folder of their own."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from events.db import migration_files
+from tests.conftest import event_body
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="events-cli-"))
+    os.chmod(folder, 0o755)  # the unprivileged postgres user must reach it
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _env(data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(EVENTS_DATA_DIR=str(data_dir), EVENTS_RATE_LIMITS="off", PYTHONUNBUFFERED="1")
+    return env
+
+
+def events_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "events", *args],
+        cwd=ROOT,
+        env=_env(data_dir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _json(result: subprocess.CompletedProcess[str]) -> Any:
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class Server:
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log = (data_dir / f"serve-{self.port}.log").open("w+")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "events", "serve", "--port", str(self.port), *args],
+            cwd=ROOT,
+            env=_env(data_dir),
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.output()
+            try:
+                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)  # waiting for a real process to start
+        raise AssertionError(f"serve did not become healthy:\n{self.output()}")
+
+    def terminate(self) -> float:
+        """SIGTERM; returns the seconds it took to exit (failing past 30)."""
+        started = time.monotonic()
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            code = self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise AssertionError(f"serve ignored SIGTERM for 30 s:\n{self.output()}") from None
+        assert code == 0, self.output()
+        return time.monotonic() - started
+
+    def output(self) -> str:
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()[-5000:]
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def _postgres_running(data_dir: Path) -> bool:
+    pid_file = data_dir / "postgres" / "postmaster.pid"
+    if not pid_file.exists():
+        return False
+    pid = int(pid_file.read_text().split()[0])
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_operator_commands_on_one_data_folder(data_dir: Path) -> None:
+    shipped = [version for version, _ in migration_files()]
+    assert _json(events_cli(data_dir, "migrate")) == {"applied": shipped}
+    assert _json(events_cli(data_dir, "migrate")) == {"applied": []}
+    assert not _postgres_running(data_dir), "a command stops the database it started"
+
+    server = Server(data_dir, "--workers", "1")
+    try:
+        server.wait_healthy()
+        # partner create works while serve runs on the same embedded database
+        created = _json(
+            events_cli(data_dir, "partner", "create", "--slug", "hkte-x", "--name", "HKTE")
+        )
+        assert created["slug"] == "hkte-x" and created["token"].startswith("pt_")
+        duplicate = events_cli(data_dir, "partner", "create", "--slug", "hkte-x", "--name", "Again")
+        assert duplicate.returncode == 1
+        assert json.loads(duplicate.stderr.strip().splitlines()[-1])["status"] == 409
+        auth = {"Authorization": f"Bearer {created['token']}"}
+        event = httpx.post(f"{server.base}/api/v1/events", json=event_body(), headers=auth)
+        assert event.status_code == 201, event.text
+        # demo loads once; again is a no-op
+        first = _json(events_cli(data_dir, "demo"))
+        assert first["loaded"] is True and len(first["events"]) == 5
+        assert _json(events_cli(data_dir, "demo"))["loaded"] is False
+        listed = httpx.get(f"{server.base}/api/v1/events?limit=500").json()["items"]
+        titles = [e["title"] for e in listed]
+        assert titles.count("Global Talent Summit 2027") == 1 and len(titles) == 5
+        summit = next(e for e in listed if e["title"] == "Global Talent Summit 2027")
+        assert summit["timezone"] == "Asia/Hong_Kong" and summit["starts_at"].endswith("+08:00")
+        assert len(summit["sessions"]) >= 4
+        assert all(len(e["hosts"]) == 2 for e in listed if e is not summit)
+        assert _postgres_running(data_dir)
+        took = server.terminate()
+    finally:
+        server.kill()
+    assert took < 30
+    assert not _postgres_running(data_dir), "serve stops its embedded PostgreSQL on SIGTERM"
+
+    # a restart on the same folder (default workers) keeps the data
+    server = Server(data_dir)
+    try:
+        server.wait_healthy()
+        again = httpx.get(f"{server.base}/api/v1/events/{event.json()['id']}", headers=auth)
+        assert again.status_code == 200 and again.json()["title"] == event.json()["title"]
+        assert len(httpx.get(f"{server.base}/api/v1/events").json()["items"]) == 5
+        server.terminate()
+    finally:
+        server.kill()
+    assert not _postgres_running(data_dir)

@@ -1,0 +1,106 @@
+"""The layering rules of STYLE.md, checked on the source: SQL only in queries/, migrations/ and
+db.py; domain modules free of Starlette; small modules."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "events"
+SQL_HOMES = ("queries/", "migrations/", "db.py")
+SQL = re.compile(
+    r"\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b|\bDELETE\s+FROM\b"
+    r"|\bCREATE\s+(?:TABLE|DATABASE|INDEX|UNIQUE)\b|\bALTER\s+TABLE\b|\bDROP\s+(?:TABLE|DATABASE)\b"
+    r"|\bpg_advisory|\bRETURNING\b"
+)
+# The HTTP layer and the app factory may use Starlette; everything else is domain code.
+HTTP_LAYER = ("api/", "web/", "app.py")
+MAX_LINES = 450  # STYLE.md: "modules under ~400 lines"
+# Over the limit while this test was written (work in progress of their owners, to be split);
+# they may not grow past these figures.
+KNOWN_OVER = {"ical.py": 520, "checkin.py": 520}
+
+
+def modules() -> list[tuple[str, Path]]:
+    return sorted(
+        (path.relative_to(PACKAGE).as_posix(), path)
+        for path in PACKAGE.rglob("*.py")
+        if "__pycache__" not in path.parts
+    )
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """ids of the string constants not to judge alone: bare expressions (docstrings) and
+    the pieces of f-strings (judged whole)."""
+    bare = {
+        id(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    }
+    parts = {
+        id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values
+    }
+    return bare | parts
+
+
+def sql_literals(source: str) -> list[tuple[int, str]]:
+    tree = ast.parse(source)
+    skip = _docstrings(tree)
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):  # f"SELECT … {x} … FROM": judge the whole text
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+            if SQL.search(str(text)):
+                found.append((node.lineno, str(text)[:80]))
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in skip
+            and SQL.search(node.value)
+        ):
+            found.append((node.lineno, node.value[:80]))
+    return found
+
+
+def test_the_sql_detector_finds_sql_and_ignores_prose() -> None:
+    assert sql_literals('q = "SELECT id FROM events WHERE id = $1"')
+    assert sql_literals('q = f"UPDATE events SET {c} = $2"')
+    assert sql_literals('q = ("INSERT INTO partners (slug)" " VALUES ($1)")')
+    assert sql_literals("x = 'SELECT pg_advisory_xact_lock($1)'")
+    assert not sql_literals('"""Select the events and update the list."""')
+    assert not sql_literals('title = "Update from the summit"')
+
+
+def test_sql_lives_only_in_queries_migrations_and_db() -> None:
+    offenders = {
+        name: hits
+        for name, path in modules()
+        if not name.startswith(SQL_HOMES)
+        for hits in [sql_literals(path.read_text("utf-8"))]
+        if hits
+    }
+    assert offenders == {}
+
+
+def test_domain_modules_do_not_import_starlette() -> None:
+    offenders = []
+    for name, path in modules():
+        if name.startswith(HTTP_LAYER):
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            imported = []
+            if isinstance(node, ast.Import):
+                imported = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                imported = [node.module or ""]
+            offenders += [(name, i) for i in imported if i.split(".")[0] == "starlette"]
+    assert offenders == []
+
+
+def test_modules_stay_small() -> None:
+    sizes = {name: len(path.read_text("utf-8").splitlines()) for name, path in modules()}
+    too_big = {
+        name: lines for name, lines in sizes.items() if lines > KNOWN_OVER.get(name, MAX_LINES)
+    }
+    assert too_big == {}, f"split these modules (limit {MAX_LINES} lines)"
