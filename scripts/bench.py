@@ -622,6 +622,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     p.add_argument("--client-procs", type=int, default=2, help="Python client processes")
     p.add_argument("--pool", type=int, default=10, help="database connections per process")
+    p.add_argument("--profile", metavar="DIR", help="py-spy record the workers during the surge")
     p.add_argument("--keep", action="store_true", help="keep the database and the logs")
     args = p.parse_args(argv)
 
@@ -732,7 +733,8 @@ def run_phases(
         )
         hot = make_event(port, token, f"Hot {n}", args.capacity, args.waitlist)
         hot_events.append(hot)
-        surge = load.run(port, registrations(hot, f"hot{n}", args.attempts), args.clients, app)
+        with profiled(args.profile, app, f"surge{n}"):
+            surge = load.run(port, registrations(hot, f"hot{n}", args.attempts), args.clients, app)
         surge["verified"] = verify_capacity(port, token, url, hot, args, spec)
         rounds.append({"floor": summary(floor_run), "surge": summary(surge)})
     for r in rounds:
@@ -806,6 +808,43 @@ def run_phases(
     report["targets"] = targets
     report["ok"] = checks.get("capacity_exact", False) and checks.get("checkin_exact", True)
     return report
+
+
+@contextlib.contextmanager
+def profiled(folder: str | None, server: Server, name: str) -> Iterator[None]:
+    """py-spy (`pip install py-spy`) samples each worker meanwhile: raw collapsed stacks."""
+    if not folder:
+        yield
+        return
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    procs = [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "-p",
+                str(pid),
+                "-f",
+                "raw",
+                "-r",
+                "250",
+                "--nonblocking",
+                "-o",
+                f"{folder}/{name}-{pid}.txt",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for pid in server.workers()
+    ]
+    time.sleep(1)
+    try:
+        yield
+    finally:
+        for proc in procs:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(30)
 
 
 def verify_capacity(
