@@ -63,6 +63,7 @@ class Database:
             command_timeout=30,
             max_inactive_connection_lifetime=60,
             init=_init_connection,
+            reset=_keep_session,
         )
         self._connect_timeout = connect_timeout
 
@@ -119,6 +120,16 @@ class Database:
                 return bool(await conn.fetchval("SELECT 1"))
         except (DatabaseUnavailable, TimeoutError):
             return False
+
+
+async def _keep_session(conn: Connection) -> None:
+    """What the pool runs on a connection it takes back, after rolling back any transaction.
+
+    asyncpg's default sends `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`:
+    one more round trip per request, for session state this service never sets (its advisory
+    locks are transaction-scoped, it neither LISTENs, SETs nor keeps cursors past a
+    transaction). Dropping it took the registration surge from 5 round trips to 2.
+    """
 
 
 async def _init_connection(conn: Connection) -> None:

@@ -96,9 +96,13 @@ async def register(
             created = await _insert(conn, target, fields, now)
     except asyncpg.UniqueViolationError:
         raise AlreadyRegistered() from None
-    if created["status"] == "waitlisted" and await q.has_free_seat(conn, target["id"]):
-        await fill_free_seats(conn, target["id"], now)  # a seat freed while we were queued
-    found = await q.registration(conn, created["id"])
+    if created["status"] == "confirmed" and not sessions:
+        # the hot path: the insert returned every column, and the rest is known
+        found: Row | None = {**created, "waitlist_position": None, "session_ids": []}
+    else:
+        if created["status"] == "waitlisted" and await q.has_free_seat(conn, target["id"]):
+            await fill_free_seats(conn, target["id"], now)  # a seat freed while we were queued
+        found = await q.registration(conn, created["id"])  # the live position, sessions in order
     assert found is not None
     return await render(conn, found, base_url=base_url, with_secret=True)
 

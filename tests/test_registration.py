@@ -8,9 +8,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from events import registration
+from events.db import Database
+from events.queries import Connection
+from events.settings import Settings
 from tests.conftest import Clock, Partner, assert_problem, create_event
 
 QUESTIONS = [
@@ -385,3 +390,36 @@ async def test_any_input_gets_201_or_a_structured_error(
     if response.status_code == 201:
         created = response.json()
         assert created["email"] == email.strip() and "@" in created["email"]
+
+
+async def test_a_confirmed_registration_is_two_statements_and_no_reset(
+    client: httpx.AsyncClient, partner: Partner, settings: Settings
+) -> None:
+    """The surge's hot path, pinned: read the event, take a seat and insert in one statement.
+    The pool sends nothing when it takes the connection back (no RESET ALL round trip)."""
+    event = await create_event(client, partner, capacity=1000)  # a seat in every shard
+    single = Database(settings.database_url, pool_size=1)
+    await single.connect()
+    statements: list[str] = []
+
+    async def hot(conn: Connection, email: str) -> registration.RegistrationOut:
+        data = registration.RegistrationIn(name="Hot Path", email=email)
+        return await registration.register(
+            conn, event["id"], data, now=datetime.now(UTC), base_url="http://test"
+        )
+
+    try:
+        async with single.connection() as conn:
+            await hot(conn, "warm@example.org")  # the connection's type codecs, keys cached
+        async with single.connection() as conn:
+            conn.add_query_logger(lambda record: statements.append(record.query))
+            done = await hot(conn, "hot@example.org")
+        async with single.connection() as conn:  # the same, only, connection of the pool
+            await conn.fetchval("SELECT 1")
+    finally:
+        await single.disconnect()
+    assert done.status == "confirmed" and done.ticket is not None
+    assert len(statements) == 3, statements  # two for the registration, then the SELECT 1
+    assert "INSERT INTO registrations" in statements[1] and statements[2] == "SELECT 1"
+    read = (await client.get(f"/api/v1/registrations/{done.id}?token={done.access_token}")).json()
+    assert read["ticket"] == msgspec.to_builtins(done.ticket)

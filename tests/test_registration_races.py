@@ -71,7 +71,7 @@ def unguarded() -> Iterator[None]:
         record = await conn.fetchrow(
             "INSERT INTO registrations (event_id, name, email, locale, answers, status, shard, created_at,"
             " confirmed_at, updated_at) VALUES ($1, $2, $3, $4, $5, 'confirmed', 0, $6, $6, $6)"
-            " RETURNING id, seq, event_id, status, created_at",
+            " RETURNING *",
             target["id"],
             fields["name"],
             fields["email"],

@@ -53,7 +53,11 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
     )
 
 
-_RETURNING = "RETURNING id, seq, event_id, status, created_at"
+#: Every column of a registration, so a fresh one needs no second read.
+_RETURNING = (
+    "RETURNING id, seq, event_id, name, email, locale, answers, status, shard, ticket_version,"
+    " created_at, confirmed_at, cancelled_at, cancelled_by, updated_at"
+)
 
 
 async def insert_confirmed(
