@@ -45,7 +45,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
-from events import keys
+from events import keys, rendered
 from events.errors import NotFound
 from events.hosting import Actor, require_partner
 from events.queries import Connection, Row
@@ -380,7 +380,7 @@ def _ticket_url(access_secret: bytes, registration_id: UUID, base_url: str) -> s
 
 
 async def event_calendar(
-    conn: Connection, event_id: str, *, base_url: str, mail_from: str
+    conn: Connection, event_id: str, *, base_url: str, mail_from: str, now: datetime
 ) -> bytes:
     """calendar.ics of a published (or cancelled) event; a draft is not found."""
     parsed = _uuid(event_id)
@@ -388,18 +388,31 @@ async def event_calendar(
     if r is None or r["event_status"] == "draft":
         raise NotFound("No such event")
     key = ("event", r["event_id"], r["revision"], r["event_status"], r["event_updated_at"])
-    return _cache.get(
-        (*key, base_url, mail_from),
-        lambda: build(event_entries(r, base_url=base_url, mail_from=mail_from)),
+    return await rendered.cached(
+        conn,
+        r["event_id"],
+        "calendar.ics",
+        rendered.version_of(*key, base_url, mail_from),
+        make=lambda: build(event_entries(r, base_url=base_url, mail_from=mail_from)),
+        now=now,
     )
 
 
-async def invite(conn: Connection, registration: Row, *, base_url: str, mail_from: str) -> bytes:
+async def invite(
+    conn: Connection, registration: Row, *, base_url: str, mail_from: str, now: datetime
+) -> bytes:
     """The invite of a registration the caller may read (see registration.authorize)."""
     r = await q.invite(conn, registration["id"])
     assert r is not None
     url = await ticket_url(conn, r["id"], base_url)
-    return render_invite(r, ticket_url=url, mail_from=mail_from)
+    return await rendered.cached(
+        conn,
+        r["id"],
+        "invite.ics",
+        rendered.version_of(*_invite_key(r), url, mail_from),
+        make=lambda: render_invite(r, ticket_url=url, mail_from=mail_from),
+        now=now,
+    )
 
 
 # --- subscription feeds ---------------------------------------------------------------------

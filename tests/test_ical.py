@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import icalendar
+import pytest
 from ical.calendar_stream import IcsCalendarStream
 
-from events import ical
+from events import ical, rendered
 from tests.conftest import BASE_URL, Partner, assert_problem, create_event
 
 
@@ -302,3 +303,32 @@ async def test_locale_and_cjk_text_survive(client: httpx.AsyncClient, partner: P
     cal = parse(await client.get(reg["calendar"]))
     assert str(cal.events[0]["summary"]) == "環球人才高峰會 2027"
     assert "您的門票" in str(cal.events[0]["description"])
+
+
+async def test_calendar_files_are_made_once_and_shared_until_they_change(
+    client: httpx.AsyncClient, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A second worker (no copy of its own) serves the file the first made, from the database;
+    a change to the event makes a new one, never the old one again."""
+    event = await create_event(client, partner)
+    reg = await register(client, event["id"], email("shared"))
+    calendar_url = f"/api/v1/events/{event['id']}/calendar.ics"
+    first_invite, first_calendar = await client.get(reg["calendar"]), await client.get(calendar_url)
+
+    def must_not_make(*args: Any, **kwargs: Any) -> bytes:
+        raise AssertionError("made again, though it was made before")
+
+    rendered.forget_local()
+    with monkeypatch.context() as patched:
+        patched.setattr(ical, "render_invite", must_not_make)
+        patched.setattr(ical, "build", must_not_make)
+        assert (await client.get(reg["calendar"])).content == first_invite.content
+        assert (await client.get(calendar_url)).content == first_calendar.content
+    renamed = await client.patch(
+        f"/api/v1/events/{event['id']}", json={"title": "Renamed Summit"}, headers=partner.auth
+    )
+    assert renamed.status_code == 200
+    for url, before in ((reg["calendar"], first_invite), (calendar_url, first_calendar)):
+        after = parse(await client.get(url))
+        assert str(after.events[0]["summary"]).startswith("Renamed Summit")
+        assert int(after.events[0]["sequence"]) > int(parse(before).events[0]["sequence"])

@@ -37,6 +37,7 @@ async def event_calendar(call: Call) -> Response:
         call.path("event_id"),
         base_url=call.settings.base_url,
         mail_from=call.settings.mail_from,
+        now=call.now,
     )
     return _ics(body, "event.ics", private=False)
 
@@ -52,8 +53,9 @@ async def invite(call: Call) -> Response:
     found, _ = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
+    settings = call.settings
     body = await ical.invite(
-        call.conn, found, base_url=call.settings.base_url, mail_from=call.settings.mail_from
+        call.conn, found, base_url=settings.base_url, mail_from=settings.mail_from, now=call.now
     )
     return _ics(body, "invite.ics", private=True)
 

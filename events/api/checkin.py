@@ -37,9 +37,9 @@ async def _qr(call: Call, render: str) -> Response:
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
     if checkin.etag_matches(call.request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
-    if render == "png":
-        return Response(tickets.qr_png(code), media_type="image/png", headers=headers)
-    return Response(tickets.qr_svg(code), media_type="image/svg+xml", headers=headers)
+    body = await tickets.qr_image(call.conn, found["id"], code, render, now=call.now)
+    media_type = "image/png" if render == "png" else "image/svg+xml"
+    return Response(body, media_type=media_type, headers=headers)
 
 
 @api.get(
