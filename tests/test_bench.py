@@ -62,6 +62,8 @@ def test_bench_tiny_run_prints_one_json_object_with_exact_capacity() -> None:
     if "skipped" not in checkin:
         assert checkin["verified"]["exact"] is True
         assert checkin["statuses"] == {"200": 8, "409": 3}
+        assert checkin["paced"]["statuses"] == {"200": 4, "409": 3}  # the other 4 tickets
+        assert checkin["verified"]["checked_in_stats_api"] == 12
 
     memory = report["memory"]
     assert 0 < memory["peak_rss_mb_max_process"] < 1000

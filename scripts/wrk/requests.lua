@@ -1,6 +1,6 @@
 -- wrk script for scripts/bench: send exactly the requests listed in a file, each once.
 --
---   wrk -t T -c C -d 120s -s scripts/wrk/requests.lua http://127.0.0.1:PORT -- FILE T
+--   wrk -t T -c C -d 120s -s scripts/wrk/requests.lua http://127.0.0.1:PORT -- FILE T [PACE_MS]
 --
 -- FILE has one request per line: METHOD <tab> PATH <tab> BEARER-TOKEN <tab> JSON-BODY (the
 -- token and the body may be empty). Thread k of T sends lines k, k+T, k+2T, ... so every
@@ -9,6 +9,8 @@
 -- answer of its share is in and says so on stderr ("WRK-THREAD-DONE"). wrk itself always
 -- runs for -d, so scripts/bench interrupts it (SIGINT) when every thread is done, and the
 -- duration is measured here: first request sent to last answer received, over all threads.
+-- PACE_MS > 0 paces each connection like a door device: it waits a random 0.5-1.5 x PACE_MS
+-- before each request (wrk's latency counts from the send, not the wait).
 -- done() prints one JSON line: requests, duration, latency percentiles, status counts.
 
 local ffi = require("ffi")
@@ -34,6 +36,8 @@ end
 
 function init(args)
   local file, nthreads = args[1], tonumber(args[2])
+  pace_ms = tonumber(args[3] or "0")
+  math.randomseed(os.time() + tid)
   reqs = {}
   local i = 0
   for line in io.lines(file) do
@@ -74,6 +78,7 @@ end
 function delay()
   if sent + reserved < total then
     reserved = reserved + 1
+    if pace_ms > 0 then return math.floor(pace_ms * (0.5 + math.random())) end
     return 0
   end
   return 3600000 -- this connection's thread has sent its share: wait until stopped
