@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import accounts, catalog, hosting, registration
+from events import accounts, catalog, checkin, hosting, registration
 from events.catalog import EventOut, EventPatch
 from events.errors import DomainError, InvalidInput, Unauthenticated
 from events.hosting import CohostIn, TokenIn
@@ -176,9 +177,8 @@ async def _event_context(
 
 
 async def _counts(conn: Connection, event: dict[str, Any]) -> dict[str, int]:
-    counts = await registration.counts(conn, event)
-    counts["capacity"] = event["capacity"]
-    counts.setdefault("checked_in", 0)
+    """The door's counts (checked in included), as the API's /stats gives them."""
+    counts: dict[str, int] = msgspec.structs.asdict(await checkin.stats(conn, event))
     return counts
 
 

@@ -210,18 +210,25 @@
     clearTimeout(hideTimer);
     hideTimer = setTimeout(next, kind === "good" ? 1500 : 3500);
   }
+  // The field is not emptied here: the submit did that, and a code being typed (by a
+  // hand-held scanner, which types fast, or a person) when the result times out must stay.
   function next() {
     clearTimeout(hideTimer);
     $("result").hidden = true; showing = false;
-    input.value = ""; input.focus();
+    input.focus();
   }
 
   $("scan-form").addEventListener("submit", function (e) {
     e.preventDefault(); var v = input.value; input.value = ""; handle(v);
   });
   $("result-next").addEventListener("click", next);
+  // Enter on an empty field dismisses the result; after a typed code it is the scanner's
+  // Enter, which submits that code (its result replaces the one shown), never drops it.
   document.addEventListener("keydown", function (e) {
-    if (showing && (e.key === "Enter" || e.key === "Escape")) { e.preventDefault(); next(); }
+    if (!showing) return;
+    if (e.key === "Escape" || (e.key === "Enter" && !input.value.trim())) {
+      e.preventDefault(); next();
+    }
   });
 
   // --- the camera -------------------------------------------------------------------------
