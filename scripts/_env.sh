@@ -29,3 +29,19 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -c "import events" && touch "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
+
+# need_debian FILE PACKAGE...: install Debian's PACKAGEs when FILE is missing and we are root
+# with apt-get (as on CI); else say so and return 1. For the browser (tests/test_browser.py,
+# scripts/screenshots): Debian's chromium, which Playwright drives without a download.
+need_debian() {
+  local file="$1"; shift
+  [ -e "$file" ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing $* (Debian)" >&2
+    if apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null; then
+      return 0
+    fi
+  fi
+  echo "$* could not be installed (root with apt-get is needed); $file is missing" >&2
+  return 1
+}

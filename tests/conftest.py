@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from starlette.applications import Starlette
@@ -27,6 +26,7 @@ from events.app import create_app
 from events.db import Database
 from events.embedded import EmbeddedPostgres
 from events.settings import Settings
+from tests.live_server import create_database, drop_database
 
 BASE_URL = "http://test"
 
@@ -41,25 +41,6 @@ class Clock:
         return datetime.now(UTC) + self.offset
 
 
-async def _fresh_database(server_url: str) -> tuple[str, str]:
-    name = f"events_test_{os.getpid()}_{secrets.token_hex(3)}"
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    base, _, _ = server_url.rpartition("/")
-    return f"{base}/{name}", name
-
-
-async def _drop_database(server_url: str, name: str) -> None:
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="session")
 def embedded_dir() -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="events-test-") as folder:
@@ -71,9 +52,9 @@ def embedded_dir() -> Iterator[Path]:
 async def database_url(embedded_dir: Path) -> AsyncIterator[str]:
     server = os.environ.get("TEST_DATABASE_URL")
     if server:
-        url, name = await _fresh_database(server)
+        url, name = await create_database(server)
         yield url
-        await _drop_database(server, name)
+        await drop_database(server, name)
         return
     embedded = EmbeddedPostgres(embedded_dir)
     yield embedded.start()

@@ -6,12 +6,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +18,7 @@ import pytest
 
 from events.db import migration_files
 from tests.conftest import event_body
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.live_server import ROOT, Server
 
 
 @pytest.fixture
@@ -55,60 +51,8 @@ def _json(result: subprocess.CompletedProcess[str]) -> Any:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-class Server:
-    def __init__(self, data_dir: Path, *args: str) -> None:
-        self.port = _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.log = (data_dir / f"serve-{self.port}.log").open("w+")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "events", "serve", "--port", str(self.port), *args],
-            cwd=ROOT,
-            env=_env(data_dir),
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-
-    def wait_healthy(self, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self.process.poll() is None, self.output()
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)  # waiting for a real process to start
-        raise AssertionError(f"serve did not become healthy:\n{self.output()}")
-
-    def terminate(self) -> float:
-        """SIGTERM; returns the seconds it took to exit (failing past 30)."""
-        started = time.monotonic()
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            code = self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            raise AssertionError(f"serve ignored SIGTERM for 30 s:\n{self.output()}") from None
-        assert code == 0, self.output()
-        return time.monotonic() - started
-
-    def output(self) -> str:
-        self.log.flush()
-        self.log.seek(0)
-        return self.log.read()[-5000:]
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait()
-        self.log.close()
+def serve(data_dir: Path, *args: str) -> Server:
+    return Server(_env(data_dir), data_dir, *args)
 
 
 def _postgres_running(data_dir: Path) -> bool:
@@ -129,7 +73,7 @@ def test_operator_commands_on_one_data_folder(data_dir: Path) -> None:
     assert _json(events_cli(data_dir, "migrate")) == {"applied": []}
     assert not _postgres_running(data_dir), "a command stops the database it started"
 
-    server = Server(data_dir, "--workers", "1")
+    server = serve(data_dir, "--workers", "1")
     try:
         server.wait_healthy()
         # partner create works while serve runs on the same embedded database
@@ -162,7 +106,7 @@ def test_operator_commands_on_one_data_folder(data_dir: Path) -> None:
     assert not _postgres_running(data_dir), "serve stops its embedded PostgreSQL on SIGTERM"
 
     # a restart on the same folder (default workers) keeps the data
-    server = Server(data_dir)
+    server = serve(data_dir)
     try:
         server.wait_healthy()
         again = httpx.get(f"{server.base}/api/v1/events/{event.json()['id']}", headers=auth)
