@@ -13,8 +13,6 @@ so every link to a registration can be rebuilt for later mails.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import re
 from datetime import datetime
@@ -29,6 +27,7 @@ from events import keys, tickets
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
+    DomainError,
     EventFull,
     FieldError,
     Forbidden,
@@ -40,7 +39,7 @@ from events.errors import (
     Unauthenticated,
 )
 from events.hosting import Actor, may
-from events.paging import Page, PageRequest, page_of
+from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
 from events.queries import registration as q
@@ -84,7 +83,44 @@ class RegistrationOut(msgspec.Struct):
 async def register(
     conn: Connection, event_id: str, data: RegistrationIn, *, now: datetime, base_url: str
 ) -> RegistrationOut:
-    target = await _open_event(conn, event_id, now)
+    parsed = _uuid(event_id)
+    if parsed is None:
+        raise NotFound("No such event")
+    target = _targets.get(parsed)
+    try:
+        return await _register(
+            conn, target or await _read_target(conn, parsed), data, now, base_url
+        )
+    except AlreadyRegistered:
+        raise  # true whatever the event is now (and the failed insert ended any transaction)
+    except (DomainError, _Changed):
+        if target is None:
+            raise
+    # what this process knew of the event was out of date, or said no: decide on a fresh read
+    return await _register(conn, await _read_target(conn, parsed), data, now, base_url)
+
+
+class _Changed(Exception):
+    """The event changed since this process read it (its version moved on)."""
+
+
+#: What registering needs to know of recently used events, by id, as last read (a version
+#: each): the hot path reads nothing, and its seat claim holds only at that version.
+_targets: LruCache[UUID, Row] = LruCache(1024)
+
+
+async def _read_target(conn: Connection, event_id: UUID) -> Row:
+    target = await q.registration_target(conn, event_id)
+    if target is None:
+        raise NotFound("No such event")
+    _targets.put(event_id, {**target, "fresh": False})
+    return {**target, "fresh": True}
+
+
+async def _register(
+    conn: Connection, target: Row, data: RegistrationIn, now: datetime, base_url: str
+) -> RegistrationOut:
+    _check_open(target, now)
     fields = _validated(data, target)
     sessions = fields.pop("session_ids")
     try:
@@ -107,10 +143,8 @@ async def register(
     return await render(conn, found, base_url=base_url, with_secret=True)
 
 
-async def _open_event(conn: Connection, event_id: str, now: datetime) -> Row:
-    parsed = _uuid(event_id)
-    target = None if parsed is None else await q.registration_target(conn, parsed)
-    if target is None or target["status"] == "draft":
+def _check_open(target: Row, now: datetime) -> None:
+    if target["status"] == "draft":
         raise NotFound("No such event")
     if target["status"] == "cancelled":
         raise RegistrationClosed("The event is cancelled")
@@ -121,22 +155,27 @@ async def _open_event(conn: Connection, event_id: str, now: datetime) -> Row:
         )
     if now >= (closes or target["starts_at"]):
         raise RegistrationClosed("Registration has closed")
-    return target
 
 
 async def _insert(conn: Connection, target: Row, fields: dict[str, Any], now: datetime) -> Row:
+    """A seat from a shard with one free, else the waitlist (or EventFull). From a remembered
+    target (not `fresh`), only a seat at its version, else _Changed: the caller reads again."""
     event_id = target["id"]
-    created = await q.insert_confirmed(conn, event_id, random.randrange(SHARDS), fields, now)
-    if created is None:
-        for shard in await q.shards_with_space(conn, event_id):
-            created = await q.insert_confirmed(conn, event_id, shard, fields, now)
-            if created is not None:
-                break
-    if created is None:
-        if not target["waitlist"]:
-            raise EventFull()
-        created = await q.insert_waitlisted(conn, event_id, fields, now)
-    return created
+    if not target["fresh"]:
+        if not target["free_shards"]:  # full when last read: see whether it still is
+            raise _Changed()
+        shard, version = random.choice(target["free_shards"]), target["version"]
+        created = await q.insert_confirmed(conn, event_id, shard, fields, now, version=version)
+        if created is None:  # that shard has filled up, or the event changed
+            raise _Changed()
+        return created
+    for shard in target["free_shards"]:
+        created = await q.insert_confirmed(conn, event_id, shard, fields, now)
+        if created is not None:
+            return created
+    if not target["waitlist"]:
+        raise EventFull()
+    return await q.insert_waitlisted(conn, event_id, fields, now)
 
 
 async def _attach_sessions(conn: Connection, created: Row, sessions: list[UUID]) -> None:
@@ -256,86 +295,6 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         created_at=r["created_at"],
         cancelled_at=r["cancelled_at"],
     )
-
-
-async def list_registrations(
-    conn: Connection,
-    event: Row,
-    *,
-    status: str | None,
-    q_text: str | None,
-    page: PageRequest,
-    base_url: str,
-) -> Page[RegistrationOut]:
-    if status not in (None, "confirmed", "waitlisted", "cancelled"):
-        raise InvalidInput.one("status", "must be confirmed, waitlisted or cancelled")
-    found = await q.event_registrations(
-        conn,
-        event["id"],
-        status=status,
-        q=q_text or None,
-        after_seq=page.after_seq,
-        limit=page.limit + 1,
-    )
-    items = [await render(conn, r, base_url=base_url, with_secret=False) for r in found]
-    return page_of(items, [r["seq"] for r in found], page.limit)
-
-
-CSV_COLUMNS = [
-    "id",
-    "status",
-    "waitlist_position",
-    "name",
-    "email",
-    "locale",
-    "sessions",
-    "created_at",
-]
-
-
-async def export_csv(conn: Connection, event: Row) -> str:
-    """UTF-8 CSV (with a BOM, so spreadsheets show Chinese names), one row per registration.
-
-    Cells that a spreadsheet would run as a formula are prefixed with a quote (OWASP).
-    """
-    sessions = {s["id"]: s["title"] for s in await catalog_q.sessions_of(conn, [event["id"]])}
-    questions = [question["id"] for question in event["questions"]]
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS + [f"answer:{qid}" for qid in questions])
-    after = 0
-    while batch := await q.event_registrations(
-        conn, event["id"], status=None, q=None, after_seq=after, limit=1000
-    ):
-        for r in batch:
-            answers = [_answer_text(r["answers"].get(qid)) for qid in questions]
-            cells = [
-                r["id"],
-                r["status"],
-                r["waitlist_position"] or "",
-                r["name"],
-                r["email"],
-                r["locale"],
-                "; ".join(sessions.get(s, str(s)) for s in r["session_ids"]),
-                r["created_at"].isoformat(),
-            ]
-            writer.writerow([_safe_cell(c) for c in cells + answers])
-        after = batch[-1]["seq"]
-    return out.getvalue()
-
-
-def _answer_text(value: Answer | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return "; ".join(value) if isinstance(value, list) else value
-
-
-def _safe_cell(value: Any) -> str:
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- cancelling and the waitlist -----------------------------------------------------------

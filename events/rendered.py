@@ -14,17 +14,17 @@ a re-issued ticket has a new one), the revision and states behind a calendar fil
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from datetime import datetime
 from uuid import UUID
 
+from events.lru import LruCache
 from events.queries import Connection
 from events.queries import rendered as q
 
 LOCAL_FILES = 2048
 
-_local: OrderedDict[tuple[UUID, str], tuple[str, bytes]] = OrderedDict()
+_local: LruCache[tuple[UUID, str], tuple[str, bytes]] = LruCache(LOCAL_FILES)
 
 
 def version_of(*parts: Hashable) -> str:
@@ -45,16 +45,12 @@ async def cached(
     key = (subject, kind)
     found = _local.get(key)
     if found is not None and found[0] == version:
-        _local.move_to_end(key)
         return found[1]
     body = await q.rendered(conn, subject, kind, version)
     if body is None:
         body = make()
         await q.keep_rendered(conn, subject, kind, version, body, now)
-    _local[key] = (version, body)
-    _local.move_to_end(key)
-    if len(_local) > LOCAL_FILES:
-        _local.popitem(last=False)
+    _local.put(key, (version, body))
     return body
 
 

@@ -26,11 +26,10 @@ import base64
 import binascii
 import io
 import secrets
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Generic, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 import msgspec
@@ -43,6 +42,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from events import rendered
 from events.errors import InvalidState, NotFound
+from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import tickets as q
 
@@ -182,26 +182,8 @@ def verify(text: str, key: EventKey) -> Ticket | None:
 # --- per-event keys ------------------------------------------------------------------------
 
 
-class _Lru(Generic[K, V]):
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[K, V] = OrderedDict()
-
-    def get(self, key: K) -> V | None:
-        found = self.items.get(key)
-        if found is not None:
-            self.items.move_to_end(key)
-        return found
-
-    def put(self, key: K, value: V) -> None:
-        self.items[key] = value
-        self.items.move_to_end(key)
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
-
-
-_keys: _Lru[UUID, EventKey] = _Lru(4096)
-_keys_by_seq: _Lru[int, EventKey] = _Lru(4096)
+_keys: LruCache[UUID, EventKey] = LruCache(4096)
+_keys_by_seq: LruCache[int, EventKey] = LruCache(4096)
 
 
 def _event_key(record: Row) -> EventKey:

@@ -392,11 +392,12 @@ async def test_any_input_gets_201_or_a_structured_error(
         assert created["email"] == email.strip() and "@" in created["email"]
 
 
-async def test_a_confirmed_registration_is_two_statements_and_no_reset(
+async def test_a_confirmed_registration_is_one_statement_and_no_reset(
     client: httpx.AsyncClient, partner: Partner, settings: Settings
 ) -> None:
-    """The surge's hot path, pinned: read the event, take a seat and insert in one statement.
-    The pool sends nothing when it takes the connection back (no RESET ALL round trip)."""
+    """The surge's hot path, pinned: with the event known to this process, take a seat (at the
+    event's version) and insert, in one statement. The pool sends nothing when it takes the
+    connection back (no RESET ALL round trip)."""
     event = await create_event(client, partner, capacity=1000)  # a seat in every shard
     single = Database(settings.database_url, pool_size=1)
     await single.connect()
@@ -419,7 +420,60 @@ async def test_a_confirmed_registration_is_two_statements_and_no_reset(
     finally:
         await single.disconnect()
     assert done.status == "confirmed" and done.ticket is not None
-    assert len(statements) == 3, statements  # two for the registration, then the SELECT 1
-    assert "INSERT INTO registrations" in statements[1] and statements[2] == "SELECT 1"
+    assert len(statements) == 2, statements  # one for the registration, then the SELECT 1
+    assert "INSERT INTO registrations" in statements[0] and statements[1] == "SELECT 1"
     read = (await client.get(f"/api/v1/registrations/{done.id}?token={done.access_token}")).json()
     assert read["ticket"] == msgspec.to_builtins(done.ticket)
+
+
+async def test_what_a_process_knows_of_an_event_never_outlives_a_change(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    """Registering trusts what this process last read of the event only while the event's
+    version is unchanged: every change (by any process) is seen by the next registration."""
+    event = await create_event(client, partner, capacity=1, waitlist=False)
+    url = f"/api/v1/events/{event['id']}"
+    assert (await register(client, event, "first@example.org")).status_code == 201  # known now
+    assert_problem(await register(client, event, "full@example.org"), 409, "event-full")
+    # a new required question
+    patched = await client.patch(url, json={"questions": QUESTIONS}, headers=partner.auth)
+    assert patched.status_code == 200, patched.text
+    assert_problem(await register(client, event, "q@example.org"), 422, "invalid-input")
+    # more seats: full no longer holds
+    more = await client.patch(url, json={"capacity": 3}, headers=partner.auth)
+    assert more.status_code == 200
+    answers = {"sector": "AI", "consent": True}
+    assert (await register(client, event, "a@example.org", answers=answers)).status_code == 201
+    # a session added since: choosing it is fine
+    session = await client.post(
+        f"{url}/sessions",
+        json={"title": "New", "starts_at": event["starts_at"], "ends_at": event["ends_at"]},
+        headers=partner.auth,
+    )
+    assert session.status_code == 201
+    chosen = await register(
+        client, event, "s@example.org", answers=answers, sessions=[session.json()["id"]]
+    )
+    assert chosen.status_code == 201, chosen.text
+    assert chosen.json()["sessions"] == [session.json()["id"]]
+    # cancelled: closed, though the last read said open
+    assert (await client.post(f"{url}/cancel", headers=partner.auth)).status_code == 200
+    assert_problem(
+        await register(client, event, "late@example.org", answers=answers),
+        409,
+        "registration-closed",
+    )
+
+
+async def test_a_seat_freed_after_the_event_was_full_is_taken(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    event = await create_event(client, partner, capacity=1, waitlist=False)
+    first = (await register(client, event, "one@example.org")).json()
+    assert_problem(await register(client, event, "two@example.org"), 409, "event-full")
+    cancelled = await client.post(
+        f"/api/v1/registrations/{first['id']}/cancel?token={first['access_token']}"
+    )
+    assert cancelled.status_code == 200
+    again = await register(client, event, "two@example.org")
+    assert again.status_code == 201 and again.json()["status"] == "confirmed"

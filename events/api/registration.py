@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from events import catalog, registration
+from events import attendees, catalog, registration
 from events.api.routing import Call, Router
 from events.paging import Page, PageRequest
 from events.registration import RegistrationIn, RegistrationOut
@@ -87,7 +87,7 @@ async def promote_registration(call: Call) -> RegistrationOut:
 async def list_registrations(call: Call) -> Page[RegistrationOut]:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
     page = PageRequest.parse(call.query("limit"), call.query("cursor"))
-    return await registration.list_registrations(
+    return await attendees.list_registrations(
         call.conn,
         event,
         status=call.query("status"),
@@ -104,7 +104,7 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
 )
 async def export_registrations(call: Call) -> Response:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
-    text = await registration.export_csv(call.conn, event)
+    text = await attendees.export_csv(call.conn, event)
     filename = f"{event['slug']}-registrations.csv"
     return Response(
         text.encode("utf-8"),

@@ -40,14 +40,17 @@ async def set_shard_capacities(conn: Connection, event_id: UUID, capacities: lis
 
 
 async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
-    """What registering needs to know of an event, in one read."""
+    """What registering needs to know of an event, its version, and its shards with a free
+    seat (in random order), in one read."""
     return row(
         await conn.fetchrow(
-            "SELECT e.id, e.status, e.waitlist, e.starts_at, e.registration_opens_at,"
+            "SELECT e.id, e.version, e.status, e.waitlist, e.starts_at, e.registration_opens_at,"
             " e.registration_closes_at, e.questions, e.timezone,"
-            " coalesce(array_agg(s.id) FILTER (WHERE s.id IS NOT NULL), '{}') AS session_ids"
-            " FROM events e LEFT JOIN sessions s ON s.event_id = e.id WHERE e.id = $1"
-            " GROUP BY e.id",
+            " coalesce(array(SELECT s.id FROM sessions s WHERE s.event_id = e.id), '{}')"
+            "   AS session_ids,"
+            " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
+            "   ORDER BY random()) AS free_shards"
+            " FROM events e WHERE e.id = $1",
             event_id,
         )
     )
@@ -60,28 +63,36 @@ _RETURNING = (
 )
 
 
+_INSERT_CONFIRMED = (
+    " INSERT INTO registrations (event_id, name, email, locale, answers, status, shard,"
+    "   created_at, confirmed_at, updated_at)"
+    " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7 FROM seat " + _RETURNING
+)
+
+
 async def insert_confirmed(
-    conn: Connection, event_id: UUID, shard: int, fields: dict[str, Any], now: datetime
+    conn: Connection,
+    event_id: UUID,
+    shard: int,
+    fields: dict[str, Any],
+    now: datetime,
+    *,
+    version: int | None = None,
 ) -> Row | None:
     """Take a seat from `shard` and insert the registration, in one statement; None when that
-    shard has no seat left. A duplicate email raises UniqueViolationError (nothing taken)."""
-    return row(
-        await conn.fetchrow(
-            "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
-            "   WHERE event_id = $1 AND shard = $2 AND confirmed < capacity RETURNING shard)"
-            " INSERT INTO registrations (event_id, name, email, locale, answers, status, shard,"
-            "   created_at, confirmed_at, updated_at)"
-            " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7 FROM seat "
-            + _RETURNING,
-            event_id,
-            shard,
-            fields["name"],
-            fields["email"],
-            fields["locale"],
-            fields["answers"],
-            now,
-        )
+    shard has no seat left, or, given `version`, when the event is no longer at that version.
+    A duplicate email raises UniqueViolationError (nothing taken)."""
+    seat = (
+        "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
+        "   WHERE event_id = $1 AND shard = $2 AND confirmed < capacity RETURNING shard)"
+        if version is None
+        else "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
+        "   WHERE event_id = $1 AND shard = $2 AND confirmed < capacity"
+        "   AND (SELECT version FROM events WHERE id = $1) = $8 RETURNING shard)"
     )
+    values = [event_id, shard, fields["name"], fields["email"], fields["locale"]]
+    values += [fields["answers"], now] + ([] if version is None else [version])
+    return row(await conn.fetchrow(seat + _INSERT_CONFIRMED, *values))
 
 
 async def insert_waitlisted(
@@ -101,17 +112,6 @@ async def insert_waitlisted(
     )
     assert record is not None
     return dict(record)
-
-
-async def shards_with_space(conn: Connection, event_id: UUID) -> list[int]:
-    return [
-        r["shard"]
-        for r in await conn.fetch(
-            "SELECT shard FROM seat_shards WHERE event_id = $1 AND confirmed < capacity"
-            " ORDER BY random()",
-            event_id,
-        )
-    ]
 
 
 async def insert_sessions(conn: Connection, registration_id: UUID, session_ids: list[UUID]) -> None:

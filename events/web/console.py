@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import accounts, catalog, checkin, hosting, registration
+from events import accounts, catalog, checkin, hosting
+from events import attendees as attendee_list
 from events.catalog import EventOut, EventPatch
 from events.errors import DomainError, InvalidInput, Unauthenticated
 from events.hosting import CohostIn, TokenIn
@@ -330,7 +331,7 @@ async def attendees(request: Request) -> Response:
         event_id = request.path_params["event_id"]
         row = await catalog.load_for(conn, who.actor, event_id, "manage")
         event = await catalog.get_event(conn, who.actor, event_id)
-        found = await registration.list_registrations(
+        found = await attendee_list.list_registrations(
             conn,
             row,
             status=None,
@@ -345,7 +346,7 @@ async def attendees_csv(request: Request) -> Response:
     async with connection(request) as conn:
         who = await _who(request, conn)
         row = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
-        text = await registration.export_csv(conn, row)
+        text = await attendee_list.export_csv(conn, row)
     return Response(
         text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
