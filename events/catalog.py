@@ -172,6 +172,11 @@ async def list_events(
     return page_of(await render(conn, found), [e["seq"] for e in found], page.limit)
 
 
+async def upcoming_events(conn: Connection, now: datetime, *, limit: int = 200) -> list[EventOut]:
+    """What the home page lists: published public events not yet over, soonest first."""
+    return await render(conn, await q.upcoming_events(conn, now, limit))
+
+
 async def render(conn: Connection, events: list[Row]) -> list[EventOut]:
     by_event: dict[UUID, list[SessionOut]] = {e["id"]: [] for e in events}
     zones = {e["id"]: ZoneInfo(e["timezone"]) for e in events}

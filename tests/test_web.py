@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -72,6 +72,25 @@ async def test_home_lists_upcoming_public_events(
     assert f'href="/events/{event["slug"]}"' in page.text
     assert draft["slug"] not in page.text
     assert '<html lang="en">' in page.text
+
+
+async def test_home_lists_the_soonest_first_and_not_what_is_over(
+    client: httpx.AsyncClient, partner: Partner, clock: Clock
+) -> None:
+    later = await create_event(client, partner, title="Later Seminar")  # in 30 days
+    start = datetime.now(UTC).replace(microsecond=0) + timedelta(days=2)
+    soon = await create_event(
+        client,
+        partner,
+        title="Soon Seminar",
+        starts_at=start.isoformat(),
+        ends_at=(start + timedelta(hours=2)).isoformat(),
+    )
+    text = (await client.get("/")).text
+    assert text.index(f'/events/{soon["slug"]}"') < text.index(f'/events/{later["slug"]}"')
+    clock.offset = timedelta(days=3)  # the soon one is over
+    text = (await client.get("/")).text
+    assert f'/events/{soon["slug"]}"' not in text and f'/events/{later["slug"]}"' in text
 
 
 async def test_event_page_shows_time_in_its_zone_venue_map_sessions_and_form(

@@ -76,6 +76,18 @@ async def public_events(conn: Connection, *, after_seq: int, limit: int) -> list
     )
 
 
+async def upcoming_events(conn: Connection, now: datetime, limit: int) -> list[Row]:
+    """Published public events not yet over, soonest first."""
+    return rows(
+        await conn.fetch(
+            _EVENT + " WHERE e.status = 'published' AND e.visibility = 'public'"
+            " AND e.ends_at > $1 ORDER BY e.starts_at, e.seq LIMIT $2",
+            now,
+            limit,
+        )
+    )
+
+
 async def hosted_events(
     conn: Connection, partner_id: UUID, *, after_seq: int, limit: int
 ) -> list[Row]:

@@ -23,7 +23,6 @@ from events import catalog, idempotency, registration
 from events.catalog import EventOut
 from events.errors import DomainError, FieldError, InvalidInput, NotFound
 from events.hosting import ANONYMOUS
-from events.paging import PageRequest
 from events.queries import Connection
 from events.registration import RegistrationIn, RegistrationOut
 from events.web import calendar_links
@@ -48,11 +47,7 @@ FIELD_MESSAGES = {
 
 async def home(request: Request) -> Response:
     async with connection(request) as conn:
-        found = await catalog.list_events(
-            conn, ANONYMOUS, hosted=False, page=PageRequest(limit=200)
-        )
-    current = now(request)
-    upcoming = sorted((e for e in found.items if e.ends_at > current), key=lambda e: e.starts_at)
+        upcoming = await catalog.upcoming_events(conn, now(request))
     return render(request, "home.html", {"events": upcoming})
 
 
