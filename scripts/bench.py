@@ -643,7 +643,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     p.add_argument("--client-procs", type=int, default=2, help="Python client processes")
     p.add_argument("--pool", type=int, default=10, help="database connections per process")
-    p.add_argument("--profile", metavar="DIR", help="py-spy record the workers during the surge")
+    p.add_argument("--profile", metavar="DIR", help="py-spy record the workers during the surge and check-in")
     p.add_argument("--keep", action="store_true", help="keep the database and the logs")
     args = p.parse_args(argv)
 
@@ -790,7 +790,8 @@ def run_phases(
 
     checkin_path = "/api/v1/events/{event_id}/checkins"
     if has_path(spec, checkin_path):
-        report["checkin"] = vs_floor(checkin_phase(args, load, app, token, hot_events[0]))
+        with profiled(args.profile, app, "checkin"):
+            report["checkin"] = vs_floor(checkin_phase(args, load, app, token, hot_events[0]))
         checks["checkin_exact"] = report["checkin"]["verified"]["exact"]
     else:
         report["checkin"] = {"skipped": f"{checkin_path} is not served yet"}
