@@ -307,6 +307,11 @@ async def test_the_door_scanner_admits_refuses_and_works_offline(
             "data-result", "accepted", timeout=15_000
         )
         await expect(camera_page.locator("#result-name")).to_have_text(names[1])
+        # the ticket stays in front of the camera: it counted once, and is not read again
+        # as "already checked in" (the camera reads it several times a second)
+        await camera_page.wait_for_timeout(6000)  # real frames in a real browser
+        await expect(camera_page.locator("#result")).to_be_hidden()
+        assert await camera_page.locator("#result").get_attribute("data-result") == "accepted"
         await phone.close()
 
         # the network goes: the ticket is checked on the device and queued

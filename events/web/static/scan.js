@@ -233,9 +233,13 @@
 
   // --- the camera -------------------------------------------------------------------------
   var lastCode = "", lastAt = 0, detector = null, canvas = null;
+  // A ticket held in front of the camera is read about seven times a second: it counts once
+  // while it stays in view, and again only after it has been out of view for 2.5 s.
   function found(code) {
     var now = Date.now();
-    if (showing || (code === lastCode && now - lastAt < 4000)) return;
+    var stillInView = code === lastCode && now - lastAt < 2500;
+    if (code === lastCode) lastAt = now;
+    if (showing || stillInView) return;
     lastCode = code; lastAt = now; handle(code);
   }
   function loadJsQR() {
