@@ -1,5 +1,6 @@
 # Shared by scripts/*: make .venv (Python 3.11+) and install the project into it.
-# usage: . scripts/_env.sh [extra]   e.g. extra = test
+# usage: . scripts/_env.sh EXTRA   e.g. EXTRA = test, or "" for none (always pass one: a
+# sourced file without arguments sees the calling script's own, e.g. serve's --port)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 pick_python() {
