@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -114,15 +114,22 @@ def free_port() -> int:
 
 
 class Server:
-    """`python -m events serve --port <free port> *args` with `env`, logging to `log_dir`."""
+    """`python -m events serve --port <free port> *args` (or another `command` that takes
+    serve's arguments) with `env`, logging to `log_dir`."""
 
-    def __init__(self, env: Mapping[str, str], log_dir: Path, *args: str) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        log_dir: Path,
+        *args: str,
+        command: Sequence[str] = (sys.executable, "-m", "events", "serve"),
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.env = {**env, "EVENTS_BASE_URL": self.base, "PYTHONUNBUFFERED": "1"}
         self.log = (log_dir / f"serve-{self.port}.log").open("w+")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "events", "serve", "--port", str(self.port), *args],
+            [*command, "--port", str(self.port), *args],
             cwd=ROOT,
             env=self.env,
             stdout=self.log,

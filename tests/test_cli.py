@@ -116,3 +116,18 @@ def test_operator_commands_on_one_data_folder(data_dir: Path) -> None:
     finally:
         server.kill()
     assert not _postgres_running(data_dir)
+
+
+def test_scripts_run_sets_up_loads_the_demo_and_serves_on_the_port_given(data_dir: Path) -> None:
+    """The README's first command, with serve's arguments passed through."""
+    run = ROOT / "scripts" / "run"
+    server = Server(_env(data_dir), data_dir, "--workers", "1", command=[str(run)])
+    try:
+        server.wait_healthy(timeout=300)  # it may install the project first
+        events = httpx.get(f"{server.base}/api/v1/events", timeout=10).json()["items"]
+        titles = [e["title"] for e in events]
+        assert "Global Talent Summit 2027" in titles and len(titles) == 5, titles
+        assert server.terminate() < 30
+        assert not _postgres_running(data_dir)
+    finally:
+        server.kill()
