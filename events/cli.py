@@ -117,6 +117,11 @@ def cmd_partner_create(settings: Settings, args: argparse.Namespace) -> int:
         async with db.transaction() as conn:
             return await hosting.create_partner(conn, args.slug, args.name, args.email)
 
+    return _print_outcome(settings, work)
+
+
+def _print_outcome(settings: Settings, work: Callable[[Database], Awaitable[Any]]) -> int:
+    """Run `work`; print what it made as JSON (exit 0), or its problem on stderr (exit 1)."""
     try:
         created = with_database(settings, work)
     except DomainError as exc:
@@ -137,13 +142,7 @@ def cmd_partner_user(settings: Settings, args: argparse.Namespace) -> int:
                 conn, args.slug, args.email, password, replace=args.reset
             )
 
-    try:
-        created = with_database(settings, work)
-    except DomainError as exc:
-        print(msgspec.json.encode(exc.problem()).decode(), file=sys.stderr)
-        return 1
-    print(msgspec.json.encode(created).decode())
-    return 0
+    return _print_outcome(settings, work)
 
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:

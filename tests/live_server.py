@@ -170,3 +170,14 @@ class Server:
             self.process.kill()
             self.process.wait()
         self.log.close()
+
+
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    """The server once healthy; stopped by SIGTERM (which must end it cleanly) afterwards."""
+    try:
+        server.wait_healthy()
+        yield server
+        server.terminate()
+    finally:
+        server.kill()

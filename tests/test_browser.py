@@ -30,6 +30,7 @@ from tests.live_server import (
     Server,
     create_database,
     drop_database,
+    running,
     server_env,
 )
 from tests.test_checkin import setup as door_with_registrations
@@ -66,12 +67,8 @@ def live(
     live_db: Database, live_database: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Server]:
     server = Server(server_env(live_database), tmp_path_factory.mktemp("browser"), "--workers", "1")
-    try:
-        server.wait_healthy()
+    with running(server):
         yield server
-        server.terminate()
-    finally:
-        server.kill()
 
 
 @pytest.fixture

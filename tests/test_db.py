@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from events.db import MIGRATION_LOCK, Database, migrate, migration_files
 from events.embedded import EmbeddedPostgres
 from events.settings import Settings
 from tests.conftest import assert_problem, event_body, make_partner
+from tests.live_server import create_database, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,19 +42,9 @@ def server_url(database_url: str) -> str:
 
 @pytest.fixture
 async def fresh_url(server_url: str) -> AsyncIterator[str]:
-    name = f"events_migrate_{secrets.token_hex(4)}"
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
-    parts = urlsplit(server_url)
-    yield urlunsplit(parts._replace(path=f"/{name}"))
-    conn = await asyncpg.connect(server_url)
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await conn.close()
+    url, name = await create_database(server_url, "events_migrate")
+    yield url
+    await drop_database(server_url, name)
 
 
 async def _fetch(url: str, sql: str) -> list[asyncpg.Record]:
