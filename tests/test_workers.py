@@ -1,13 +1,17 @@
-"""Several worker processes (`serve --workers 2`) over real HTTP stay as correct as one: as
-they would on several machines behind a load balancer, sharing only PostgreSQL."""
+"""Live servers over real HTTP: several worker processes (`serve --workers 2`) stay as
+correct as one, as they would on several machines behind a load balancer sharing only
+PostgreSQL; and SIGTERM lets the requests in flight finish."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from uuid import UUID
 
+import asyncpg
 import httpx
 import pytest
 
@@ -121,3 +125,51 @@ async def test_one_ticket_scanned_at_once_through_two_workers_is_admitted_once(
         )
         results = Counter(s.json()["result"] for s in scans)
         assert results == {"accepted": 1, "already_checked_in": 29}
+
+
+async def test_sigterm_lets_a_request_in_flight_finish(
+    workers_database: str, owner: Partner, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A PATCH waits on the event's row, held by another connection; SIGTERM comes; the row is
+    let go: the PATCH is answered and stored, then the server exits cleanly."""
+    server = Server(server_env(workers_database), tmp_path_factory.mktemp("term"), "--workers", "1")
+    try:
+        server.wait_healthy()
+        async with httpx.AsyncClient(base_url=server.base, timeout=30) as api:
+            event_id = await _published(api, owner, capacity=10)
+            holder = await asyncpg.connect(workers_database)
+            try:
+                held = holder.transaction()
+                await held.start()
+                await holder.execute(
+                    "SELECT 1 FROM events WHERE id = $1 FOR UPDATE", UUID(event_id)
+                )
+                patch = asyncio.create_task(
+                    api.patch(
+                        f"/api/v1/events/{event_id}", json={"capacity": 12}, headers=owner.auth
+                    )
+                )
+                await _waiting_on_a_lock(holder)
+                server.process.send_signal(signal.SIGTERM)
+                await asyncio.sleep(1)  # the server is shutting down while the PATCH waits
+                assert server.process.poll() is None, "it must wait for the request in flight"
+                await held.rollback()
+            finally:
+                await holder.close()
+            answered = await patch
+        assert answered.status_code == 200 and answered.json()["capacity"] == 12
+        assert await asyncio.to_thread(server.process.wait, 30) == 0
+    finally:
+        server.kill()
+
+
+async def _waiting_on_a_lock(conn: asyncpg.Connection[Any]) -> None:
+    for _ in range(100):
+        waiting = await conn.fetchval(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        if waiting:
+            return
+        await asyncio.sleep(0.05)  # polling a real server's lock table
+    raise AssertionError("the PATCH never reached the lock")
