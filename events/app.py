@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
@@ -41,6 +42,14 @@ def endpoints() -> list[Endpoint]:
     return [e for router in ROUTERS for e in router.endpoints]
 
 
+def _freeze_start_up_objects() -> None:
+    """Keep what start-up made (modules, routes, templates, locale data: ~75,000 objects that
+    live as long as the process) out of the collector's full passes, which otherwise took
+    ~80 ms each and stalled every request in flight during a surge."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings,
     *,
@@ -64,6 +73,7 @@ def create_app(
         try:
             await migrate(db)
             async with mail.worker_running(db, settings, clock=clock) as app.state.mail_worker:
+                _freeze_start_up_objects()
                 yield
         finally:
             await db.disconnect()

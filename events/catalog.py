@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import registration
+from events import registration, tickets
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.paging import Page, PageRequest, page_of
@@ -282,6 +282,8 @@ async def publish_event(conn: Connection, actor: Actor, event_id: str, now: date
         raise InvalidState("A cancelled event cannot be published")
     if event["status"] == "draft":
         await q.set_status(conn, event["id"], "published", now)
+        # the signing key now, not by the first of a surge of registrations all at once
+        await tickets.event_key(conn, event["id"])
     return await get_event(conn, actor, event_id)
 
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import httpx
 
+from events.db import Database
 from tests.conftest import Partner, assert_problem, create_event, event_body
 
 
@@ -306,6 +308,25 @@ async def test_publish_and_cancel(client: httpx.AsyncClient, partner: Partner) -
     assert (await client.post(f"{url}/cancel", headers=partner.auth)).json()["status"] == (
         "cancelled"
     )
+
+
+async def test_publishing_makes_the_events_signing_key(
+    client: httpx.AsyncClient, partner: Partner, db: Database
+) -> None:
+    """Made with the publish, not by the first of a surge of registrations all at once."""
+    event = await create_event(client, partner, publish=False)
+
+    async def keys() -> int:
+        async with db.connection() as conn:
+            count: int = await conn.fetchval(
+                "SELECT count(*) FROM event_keys WHERE event_id = $1", UUID(event["id"])
+            )
+            return count
+
+    assert await keys() == 0
+    published = await client.post(f"/api/v1/events/{event['id']}/publish", headers=partner.auth)
+    assert published.status_code == 200
+    assert await keys() == 1
 
 
 async def test_sessions_are_created_listed_and_checked(
