@@ -643,7 +643,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     p.add_argument("--client-procs", type=int, default=2, help="Python client processes")
     p.add_argument("--pool", type=int, default=10, help="database connections per process")
-    p.add_argument("--profile", metavar="DIR", help="py-spy record the workers during the surge and check-in")
+    p.add_argument(
+        "--profile", metavar="DIR", help="py-spy record the workers during the surge and check-in"
+    )
     p.add_argument("--keep", action="store_true", help="keep the database and the logs")
     args = p.parse_args(argv)
 
