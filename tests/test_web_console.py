@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from events import accounts, cli, ratelimit
 from events.db import Database
+from events.web import console as console_module
 from tests.conftest import BASE_URL, Partner, create_event, make_partner
 from tests.test_web import csrf_of, register_form
 
@@ -309,3 +310,17 @@ def test_cli_creates_a_console_user(
     assert f'"email":"a@{slug}.org"' in capsys.readouterr().out
     assert cli.main(args) == 1  # exists already
     assert cli.main([*args[:-1], "short"]) == 1
+
+
+async def test_the_dashboard_pages_through_many_events(
+    console: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(console_module, "EVENTS_PAGE", 2)
+    made = [(await new_event(console, title=f"Seminar {i}"))[0] for i in range(3)]
+    first = await console.get("/console")
+    assert [i for i in made if f"/console/events/{i}" in first.text] == made[:2]
+    more = re.search(r'href="(\?cursor=[^"]+)">More<', first.text)
+    assert more, "a link to the rest"
+    rest = await console.get("/console" + more.group(1))
+    assert [i for i in made if f"/console/events/{i}" in rest.text] == made[2:]
+    assert ">More<" not in rest.text

@@ -83,17 +83,26 @@ def _page(
 # --- signing in ----------------------------------------------------------------------------
 
 
+EVENTS_PAGE = 100  # of a partner's events on the dashboard, then "More"
+
+
 async def dashboard(request: Request) -> Response:
     async with connection(request) as conn:
         who = await accounts.session(conn, request.cookies.get(COOKIE), now(request))
         if who is None:
             return render(request, "console/sign_in.html", {"error": None}, private=True)
+        cursor = decode_cursor(request.query_params.get("cursor"))
         events = await catalog.list_events(
-            conn, who.actor, hosted=True, page=PageRequest(limit=500)
+            conn, who.actor, hosted=True, page=PageRequest(after_seq=cursor, limit=EVENTS_PAGE)
         )
         invitations = await hosting.list_invitations(conn, who.actor)
     return _page(
-        request, "console/dashboard.html", who, events=events.items, invitations=invitations
+        request,
+        "console/dashboard.html",
+        who,
+        events=events.items,
+        next_cursor=events.next_cursor,
+        invitations=invitations,
     )
 
 
