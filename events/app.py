@@ -38,8 +38,21 @@ ROUTERS = [
 ]
 
 
+#: Matched first: Starlette tries the routes in order (~2 µs each; these were 23rd and 38th),
+#: and these two take the surges.
+HOT = [
+    ("POST", "/api/v1/events/{event_id}/registrations"),
+    ("POST", "/api/v1/events/{event_id}/checkins"),
+]
+
+
 def endpoints() -> list[Endpoint]:
+    """Every endpoint, in the order of the API's documentation."""
     return [e for router in ROUTERS for e in router.endpoints]
+
+
+def _hot_first(found: list[Endpoint]) -> list[Endpoint]:
+    return sorted(found, key=lambda e: (e.method, e.path) not in HOT)
 
 
 def _freeze_start_up_objects() -> None:
@@ -93,7 +106,7 @@ def create_app(
         Route("/healthz", healthz),
         Route("/api/v1/openapi.json", openapi_json),
         Route("/api/docs", api_docs),
-        *(starlette_route(e) for e in endpoints()),
+        *(starlette_route(e) for e in _hot_first(endpoints())),
         *web.routes(),
     ]
     app = Starlette(

@@ -7,6 +7,8 @@ import ast
 import re
 from pathlib import Path
 
+from starlette.routing import Route
+
 PACKAGE = Path(__file__).resolve().parents[1] / "events"
 SQL_HOMES = ("queries/", "migrations/", "db.py")
 SQL = re.compile(
@@ -104,3 +106,17 @@ def test_modules_stay_small() -> None:
         name: lines for name, lines in sizes.items() if lines > KNOWN_OVER.get(name, MAX_LINES)
     }
     assert too_big == {}, f"split these modules (limit {MAX_LINES} lines)"
+
+
+def test_the_hot_endpoints_exist_and_are_matched_first() -> None:
+    from events.app import HOT, create_app
+    from events.settings import Settings
+
+    app = create_app(Settings(database_url="postgresql://unused/none", mail_worker=False))
+    api_routes = [
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, Route) and route.path.startswith("/api/v1/events")
+        for method in sorted((route.methods or set()) - {"HEAD"})
+    ]
+    assert api_routes[: len(HOT)] == HOT
