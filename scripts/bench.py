@@ -638,6 +638,12 @@ def main(argv: list[str] | None = None) -> int:
         help="paced check-in: each device scans every ~N ms (100: 10 a second per door)",
     )
     p.add_argument("--files", type=int, default=1000, help="QR/calendar files per kind")
+    p.add_argument(
+        "--device-verifies",
+        type=int,
+        default=1000,
+        help="tickets the scanner page verifies in Chromium (0: skip; needs the test extra)",
+    )
     p.add_argument("--warmup", type=int, default=400)
     p.add_argument("--waitlist", action="store_true", help="hot event with a waitlist")
     p.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
@@ -798,6 +804,7 @@ def run_phases(
     else:
         report["checkin"] = {"skipped": f"{checkin_path} is not served yet"}
 
+    report["device"] = device_phase(args, app, token, hot_events[0])
     report["files"] = files_phase(args, load, app, token, hot_events[0], floor_rps)
 
     log("floor again at twice the clients: is the client the limit?")
@@ -832,6 +839,8 @@ def run_phases(
             targets[f"{kind}_1000_per_core_or_cached"] = (
                 figures["per_core_per_s"] >= 1000 or figures["again_per_core_per_s"] >= 1000
             )
+    if "per_ticket_ms" in report["device"]:
+        targets["device_verify_under_1ms"] = report["device"]["per_ticket_ms"] < 1
     report["targets"] = targets
     report["ok"] = checks.get("capacity_exact", False) and checks.get("checkin_exact", True)
     return report
@@ -974,6 +983,61 @@ def _scans(
         scans
     ) - len(codes)
     return result
+
+
+DEVICE_JS = """async (codes) => {
+  const started = performance.now();
+  const results = {};
+  for (const code of codes) {
+    const verdict = await window.scanner.verify(code);
+    results[verdict.result] = (results[verdict.result] || 0) + 1;
+  }
+  return { ms: performance.now() - started, results };
+}"""
+
+
+def device_phase(
+    args: argparse.Namespace, app: Server, token: str, event_id: str
+) -> dict[str, Any]:
+    """The door scanner page in headless Chromium verifies tickets as it does offline (the
+    signature with WebCrypto Ed25519 against the check-in kit): the time per ticket."""
+    chromium = Path("/usr/bin/chromium")
+    if not args.device_verifies:
+        return {"skipped": "--device-verifies 0"}
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return {"skipped": "playwright is not installed (scripts/test installs it)"}
+    if not chromium.exists():
+        return {"skipped": f"{chromium} is missing (scripts/test installs it)"}
+    sys.path.insert(0, str(ROOT))
+    from tests.live_server import CHROMIUM_ARGS
+
+    port = app.port
+    log(f"device: {args.device_verifies} tickets verified by the scanner page in Chromium")
+    path = f"/api/v1/events/{event_id}/registrations?status=confirmed"
+    codes = [r["ticket"]["code"] for r in list_all(port, token, path)]
+    codes = (codes * (args.device_verifies // max(1, len(codes)) + 1))[: args.device_verifies]
+    door = must(
+        call(port, "POST", f"/api/v1/events/{event_id}/door-tokens", token, {"label": "Bench"}),
+        201,
+    )["token"]
+    with sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{port}/scan?token={door}")
+            page.wait_for_function("window.scanner && window.scanner.ready()", timeout=30_000)
+            page.evaluate(DEVICE_JS, codes[:20])  # warm up
+            measured = page.evaluate(DEVICE_JS, codes)
+        finally:
+            browser.close()
+    return {
+        "verified": len(codes),
+        "results": measured["results"],
+        "per_ticket_ms": round(measured["ms"] / len(codes), 3),
+        "kit_names": len(set(codes)),
+    }
 
 
 def files_phase(

@@ -33,6 +33,7 @@ def test_bench_tiny_run_prints_one_json_object_with_exact_capacity() -> None:
         "devices": 2,
         "duplicates": 3,
         "files": 6,
+        "device-verifies": 20,
         "warmup": 8,
         "pool": 3,
         "client": client,
@@ -64,6 +65,10 @@ def test_bench_tiny_run_prints_one_json_object_with_exact_capacity() -> None:
         assert checkin["statuses"] == {"200": 8, "409": 3}
         assert checkin["paced"]["statuses"] == {"200": 4, "409": 3}  # the other 4 tickets
         assert checkin["verified"]["checked_in_stats_api"] == 12
+    device = report["device"]
+    if "skipped" not in device:  # the scanner page in Chromium verified every ticket it knows
+        assert device["verified"] == 20 and device["per_ticket_ms"] > 0
+        assert set(device["results"]) <= {"accepted", "already_checked_in"}
 
     memory = report["memory"]
     assert 0 < memory["peak_rss_mb_max_process"] < 1000

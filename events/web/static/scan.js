@@ -328,5 +328,9 @@
   refreshStats();
   setInterval(function () { refreshStats(); upload(); }, 5000);
   setInterval(refreshKit, 60000);
-  window.scanner = { handle: handle, pending: function () { return queue().length; }, upload: upload };
+  // for tests, scripts/bench (how long the device takes to verify a ticket) and diagnostics
+  window.scanner = {
+    handle: handle, pending: function () { return queue().length; }, upload: upload,
+    verify: verifyOffline, ready: function () { return !!(kit && publicKey); }
+  };
 })();
