@@ -63,6 +63,9 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     with database_url(settings) as url, _exit_on_signals():
         with_database(settings.replace(database_url=url), _applied_migrations)
         os.environ["DATABASE_URL"] = url
+        # links in pages and mails point at this server unless EVENTS_BASE_URL says otherwise
+        host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+        os.environ.setdefault("EVENTS_BASE_URL", f"http://{host}:{args.port}")
         log.info("serving on http://%s:%s with %d worker(s)", args.host, args.port, workers)
         uvicorn.run(
             "events.app:create_app_from_env",

@@ -123,10 +123,13 @@ class Server:
         log_dir: Path,
         *args: str,
         command: Sequence[str] = (sys.executable, "-m", "events", "serve"),
+        base_url: bool = True,
     ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**env, "EVENTS_BASE_URL": self.base, "PYTHONUNBUFFERED": "1"}
+        self.env = {**env, "PYTHONUNBUFFERED": "1"}
+        if base_url:  # else serve's own default
+            self.env["EVENTS_BASE_URL"] = self.base
         self.log = (log_dir / f"serve-{self.port}.log").open("w+")
         self.process = subprocess.Popen(
             [*command, "--port", str(self.port), *args],

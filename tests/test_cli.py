@@ -121,13 +121,31 @@ def test_operator_commands_on_one_data_folder(data_dir: Path) -> None:
 def test_scripts_run_sets_up_loads_the_demo_and_serves_on_the_port_given(data_dir: Path) -> None:
     """The README's first command, with serve's arguments passed through."""
     run = ROOT / "scripts" / "run"
-    server = Server(_env(data_dir), data_dir, "--workers", "1", command=[str(run)])
+    env = {k: v for k, v in _env(data_dir).items() if k != "EVENTS_BASE_URL"}
+    server = Server(env, data_dir, "--workers", "1", command=[str(run)], base_url=False)
     try:
         server.wait_healthy(timeout=300)  # it may install the project first
         events = httpx.get(f"{server.base}/api/v1/events", timeout=10).json()["items"]
         titles = [e["title"] for e in events]
         assert "Global Talent Summit 2027" in titles and len(titles) == 5, titles
+        # links point at this server's own port (no EVENTS_BASE_URL given)
+        seminar = next(e for e in events if e["title"] == "Fintech Seminar")
+        answers = {q["id"]: _an_answer(q) for q in seminar["questions"] if q.get("required")}
+        registered = httpx.post(
+            f"{server.base}/api/v1/events/{seminar['id']}/registrations",
+            json={"name": "Chan Tai Man", "email": "tm.chan@example.org", "answers": answers},
+            timeout=10,
+        )
+        assert registered.status_code == 201, registered.text
+        assert registered.json()["ticket_url"].startswith(f"{server.base}/tickets/")
         assert server.terminate() < 30
         assert not _postgres_running(data_dir)
     finally:
         server.kill()
+
+
+def _an_answer(question: dict[str, Any]) -> Any:
+    kind = question.get("kind", "text")
+    if kind == "choice":
+        return question["options"][0]
+    return True if kind == "checkbox" else "HKUST"
