@@ -31,8 +31,7 @@ everything they show (ids, revision, statuses, updated_at): a hit costs one read
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import parseaddr
@@ -48,6 +47,7 @@ from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from events import keys, rendered
 from events.errors import NotFound
 from events.hosting import Actor, require_partner
+from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import ical as q
 
@@ -218,25 +218,9 @@ def _vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
     )
 
 
-class _Cache:
-    """Rendered files by a key of everything they show; least recently used goes first."""
-
-    def __init__(self, size: int = 4096) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, bytes] = OrderedDict()
-
-    def get(self, key: Hashable, make: Callable[[], bytes]) -> bytes:
-        found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-            return found
-        made = self._items[key] = make()
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return made
-
-
-_cache = _Cache()
+#: Rendered files by a key of everything they show (mails and feeds; the API path shares
+#: its files through rendered.py).
+_cache: LruCache[Hashable, bytes] = LruCache(4096)
 
 
 # --- what the files show --------------------------------------------------------------------
@@ -358,7 +342,7 @@ def _invite_key(r: Row) -> tuple[Hashable, ...]:
 
 def render_invite(r: Row, *, ticket_url: str, mail_from: str) -> bytes:
     """The invite of a row from `queries.ical.invite` (also attached to mails)."""
-    return _cache.get(
+    return _cache.get_or_make(
         ("invite", *_invite_key(r), ticket_url, mail_from),
         lambda: build(
             invite_entries(r, ticket_url=ticket_url, mail_from=mail_from), method=invite_method(r)
@@ -481,7 +465,7 @@ async def attendee_feed(conn: Connection, token: str, *, base_url: str, mail_fro
             entries += invite_entries(r, ticket_url=url, mail_from=mail_from)
         return build(entries, name=email)
 
-    return _cache.get(key, make)
+    return _cache.get_or_make(key, make)
 
 
 async def partner_feed(conn: Connection, token: str, *, base_url: str, mail_from: str) -> bytes:
@@ -504,7 +488,7 @@ async def partner_feed(conn: Connection, token: str, *, base_url: str, mail_from
         ]
         return build(entries, name="Hosted events")
 
-    return _cache.get(key, make)
+    return _cache.get_or_make(key, make)
 
 
 def _uuid(value: str) -> UUID | None:

@@ -282,7 +282,6 @@ def qr_version(code: str) -> int:
     return int(_qr(code, 1).version)
 
 
-@lru_cache(maxsize=2048)
 def qr_png(code: str) -> bytes:
     """The QR of `code` as a PNG (black on white, 8 px modules, a 4-module quiet zone)."""
     matrix = _qr(code, 1).get_matrix()
@@ -298,7 +297,6 @@ def qr_png(code: str) -> bytes:
     return out.getvalue()
 
 
-@lru_cache(maxsize=2048)
 def qr_svg(code: str) -> bytes:
     """The QR of `code` as SVG (one path; scales to any size)."""
     image = _qr(code, 10).make_image(image_factory=qrcode.image.svg.SvgPathImage)

@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Clock, Partner, create_event
+from events import rendered, tickets
+from tests.conftest import BASE_URL, Clock, Partner, create_event
 
 QUESTIONS = [
     {"id": "organisation", "label": "Organisation", "kind": "text"},
@@ -285,3 +286,25 @@ async def test_unknown_pages_are_html_and_unknown_api_paths_problems(
 async def test_static_files_are_served(client: httpx.AsyncClient, path: str) -> None:
     answer = await client.get(path)
     assert answer.status_code == 200 and len(answer.content) > 500
+
+
+async def test_the_ticket_page_shows_the_stored_qr_the_api_serves(
+    client: httpx.AsyncClient, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The page's QR is made once and kept: the API (another worker, say) serves it without
+    making it again, and the page shows exactly that SVG, inline."""
+    event = await create_event(client, partner)
+    body = {"name": "Wong Ka Yan", "email": "ky.wong@example.org"}
+    reg = (await client.post(f"/api/v1/events/{event['id']}/registrations", json=body)).json()
+    page = await client.get(reg["ticket_url"].removeprefix(BASE_URL))
+    assert page.status_code == 200
+    rendered.forget_local()
+
+    def must_not_render(code: str) -> bytes:
+        raise AssertionError("made again, though the ticket page made it")
+
+    monkeypatch.setattr(tickets, "qr_svg", must_not_render)
+    served = await client.get(reg["ticket"]["qr_svg"])
+    assert served.status_code == 200
+    svg = served.content.decode().partition("?>")[2].strip()
+    assert svg.startswith("<svg") and svg in page.text

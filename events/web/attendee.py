@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from typing import Any
 from urllib.parse import quote, urlsplit
+from uuid import UUID
 
 import msgspec
 import qrcode
@@ -19,7 +20,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from events import catalog, idempotency, registration
+from events import catalog, idempotency, registration, tickets
 from events.catalog import EventOut
 from events.errors import DomainError, FieldError, InvalidInput, NotFound
 from events.hosting import ANONYMOUS
@@ -192,10 +193,19 @@ async def _form_again(
 # --- the ticket ----------------------------------------------------------------------------
 
 
-def qr_svg(code: str) -> Markup:
-    image = qrcode.make(code, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4)
+def qr_svg(text: str) -> Markup:
+    """Any text (a pairing URL) as an inline QR; a ticket's comes from `_ticket_qr`."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=10, border=4)
     svg = image.to_string(encoding="unicode")
     return Markup(svg)
+
+
+async def _ticket_qr(request: Request, conn: Connection, reg: RegistrationOut) -> Markup | None:
+    """The ticket's QR inline: the very SVG the API serves, made once and shared."""
+    if reg.ticket is None:
+        return None
+    svg = await tickets.qr_image(conn, UUID(reg.id), reg.ticket.code, "svg", now=now(request))
+    return Markup(svg.decode("utf-8").partition("?>")[2].lstrip())  # no XML declaration
 
 
 async def _ticket(request: Request, conn: Connection) -> tuple[RegistrationOut, EventOut]:
@@ -214,10 +224,11 @@ async def _ticket(request: Request, conn: Connection) -> tuple[RegistrationOut, 
 async def ticket_page(request: Request) -> Response:
     async with connection(request) as conn:
         reg, event = await _ticket(request, conn)
+        qr = await _ticket_qr(request, conn, reg)
     context = {
         "reg": reg,
         "event": event,
-        "qr": qr_svg(reg.ticket.code) if reg.ticket else None,
+        "qr": qr,
         "sessions": [s for s in event.sessions if s.id in reg.sessions],
         "links": calendar_links.links(event, request.app.state.settings.base_url),
         "map_url": _map_url(event),
