@@ -37,6 +37,32 @@ API_MD = [
     ("GET", "/api/v1/events/{}/stats"),
     ("GET", "/api/v1/events/{}/calendar.ics"),
 ]
+# API.md's Additions (contract v1.1) that are not built yet: each leaves this list when its
+# endpoint lands (and the two tests below then hold it to the document).
+NOT_YET = {
+    ("GET", "/api/v1/events/{}/analytics"),
+    ("GET", "/api/v1/events/{}/audit"),
+    ("GET", "/api/v1/events/{}/badges.pdf"),
+    ("GET", "/api/v1/events/{}/guests"),
+    ("GET", "/api/v1/registrations/{}/badge.pdf"),
+    ("GET", "/api/v1/registrations/{}/export"),
+    ("GET", "/api/v1/webhooks/{}/deliveries"),
+    ("PATCH", "/api/v1/registrations/{}"),
+    ("DELETE", "/api/v1/events/{}/sessions/{}"),
+    ("POST", "/api/v1/events/{}/access-codes"),
+    ("POST", "/api/v1/events/{}/access-codes/{}/revoke"),
+    ("POST", "/api/v1/events/{}/duplicate"),
+    ("POST", "/api/v1/events/{}/guests"),
+    ("POST", "/api/v1/events/{}/guests/import"),
+    ("POST", "/api/v1/events/{}/messages"),
+    ("POST", "/api/v1/events/{}/registrations/decide"),
+    ("POST", "/api/v1/events/{}/registrations/resend"),
+    ("POST", "/api/v1/events/{}/unpublish"),
+    ("POST", "/api/v1/registrations/{}/approve"),
+    ("POST", "/api/v1/registrations/{}/erase"),
+    ("POST", "/api/v1/registrations/{}/reject"),
+    ("POST", "/api/v1/webhooks"),
+}
 # Served by the app itself rather than declared endpoints: not in the document's paths.
 OUTSIDE_THE_DOCUMENT = {("GET", "/healthz"), ("GET", "/api/v1/openapi.json")}
 SHARED_API_MD = Path(__file__).resolve().parents[2] / "shared" / "API.md"
@@ -78,7 +104,8 @@ def test_the_list_above_matches_api_md() -> None:
         (method, _shape(path.split("?")[0]))
         for method, path in re.findall(r"`(GET|POST|PATCH|DELETE|PUT) (/[^` ]+)", text)
     }
-    assert named <= set(API_MD), sorted(named - set(API_MD))
+    assert named <= set(API_MD) | NOT_YET, sorted(named - set(API_MD) - NOT_YET)
+    assert not NOT_YET & set(API_MD), "a path listed as built and as not yet built"
 
 
 async def test_request_bodies_come_from_the_types_that_validate_them(spec: dict[str, Any]) -> None:
