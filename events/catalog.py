@@ -18,6 +18,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from events import registration, tickets
+from events import translations as tr
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.paging import Page, PageRequest, page_of
@@ -45,6 +46,9 @@ class Question(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["text", "choice", "checkbox"] = "text"
     required: bool = False
     options: list[Annotated[str, Meta(min_length=1, max_length=200)]] = []
+    translations: tr.QuestionTranslations = msgspec.field(
+        default_factory=tr.QuestionTranslations
+    )
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -60,6 +64,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
+    translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -75,6 +80,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
+    translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
 
 
 class Host(msgspec.Struct):
@@ -88,6 +94,7 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime
     room: Annotated[str, Meta(max_length=200)] | None = None
     capacity: Capacity | None = None
+    translations: tr.SessionTranslations = msgspec.field(default_factory=tr.SessionTranslations)
 
 
 class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -96,6 +103,7 @@ class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime | UnsetType = UNSET
     room: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
     capacity: Capacity | UnsetType | None = UNSET
+    translations: tr.SessionTranslations | UnsetType = UNSET
 
 
 class SessionOut(msgspec.Struct):
@@ -106,6 +114,7 @@ class SessionOut(msgspec.Struct):
     ends_at: datetime
     room: str | None
     capacity: int | None
+    translations: tr.SessionTranslations
 
 
 class EventOut(msgspec.Struct):
@@ -124,6 +133,7 @@ class EventOut(msgspec.Struct):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     questions: list[Question]
+    translations: tr.EventTranslations
     hosts: list[Host]
     sessions: list[SessionOut]
     revision: int
@@ -209,6 +219,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
         questions=msgspec.convert(e["questions"], list[Question]),
+        translations=msgspec.convert(e["translations"], tr.EventTranslations),
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],
@@ -228,6 +239,7 @@ def session_out(s: Row, zone: ZoneInfo) -> SessionOut:
         ends_at=s["ends_at"].astimezone(zone),
         room=s["room"],
         capacity=s["capacity"],
+        translations=msgspec.convert(s["translations"], tr.SessionTranslations),
     )
 
 
@@ -302,6 +314,7 @@ async def create_session(
     if event["status"] == "cancelled":
         raise InvalidState("A cancelled event cannot be changed")
     fields = msgspec.structs.asdict(data)
+    fields["translations"] = tr.stored(data.translations)
     _check_session(fields, event)
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
@@ -322,6 +335,8 @@ async def patch_session(
     if current is None:
         raise NotFound("No such session")
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not UNSET}
+    if "translations" in changes:
+        changes["translations"] = tr.stored(changes["translations"])
     _check_session({**current, **changes}, event)
     if "capacity" in changes:
         await registration.change_session_capacity(conn, current, changes["capacity"])
@@ -343,6 +358,8 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
         out["venue_address"] = venue.address if venue else ""
     if "questions" in out:
         out["questions"] = msgspec.to_builtins(out["questions"])
+    if "translations" in out:
+        out["translations"] = tr.stored(out["translations"])
     return out
 
 
@@ -380,6 +397,9 @@ def _check_event(e: dict[str, Any]) -> None:
         seen.add(question.id)
         if question.kind == "choice" and not question.options:
             errors.append(FieldError(f"questions.{i}.options", "a choice needs options"))
+        translated = tr.stored(question.translations)
+        for field, message in tr.option_errors(translated, question.options, f"questions.{i}"):
+            errors.append(FieldError(field, message))
     if errors:
         raise InvalidInput(errors)
 
