@@ -46,9 +46,7 @@ class Question(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["text", "choice", "checkbox"] = "text"
     required: bool = False
     options: list[Annotated[str, Meta(min_length=1, max_length=200)]] = []
-    translations: tr.QuestionTranslations = msgspec.field(
-        default_factory=tr.QuestionTranslations
-    )
+    translations: tr.QuestionTranslations = msgspec.field(default_factory=tr.QuestionTranslations)
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -30,7 +30,9 @@ HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f
 _SEPARATORS = re.compile(r"[\s\-‐‑‒–—·・･‧.,'’]+")
 #: what a Chinese name may hold besides Han characters: spaces and a middle dot (for names
 #: transliterated from other languages, e.g. 艾莉森·陳)
-CHINESE_NAME = re.compile(r"^(?:[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]|[ ·・])+$")
+CHINESE_NAME = re.compile(
+    r"^(?:[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]|[ ·・])+$"
+)
 
 
 def _opencc_table(name: str) -> dict[str, str]:

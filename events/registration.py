@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import keys, tickets
+from events import keys, names, tickets
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -57,6 +57,8 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     sessions: Annotated[list[str], Meta(max_length=100)] = []
     answers: dict[str, Answer] = {}
     locale: Locale = "en"
+    #: the name in Chinese characters beside `name` in Latin script (陳大文 / Chan Tai Man)
+    chinese_name: Annotated[str, Meta(max_length=50)] | None = None
 
 
 class RegistrationOut(msgspec.Struct):
@@ -65,6 +67,7 @@ class RegistrationOut(msgspec.Struct):
     status: Literal["confirmed", "waitlisted", "cancelled"]
     waitlist_position: int | None
     name: str
+    chinese_name: str | None
     email: str
     access_token: str | None
     ticket: tickets.TicketOut | None
@@ -191,6 +194,9 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
     name = " ".join(data.name.split())
     if not name or CONTROL.search(data.name):
         errors.append(FieldError("name", "must be a name without control characters"))
+    chinese_name = names.clean_chinese_name(data.chinese_name) if data.chinese_name else None
+    if data.chinese_name and chinese_name is None:
+        errors.append(FieldError("chinese_name", "must be a name in Chinese characters"))
     email = data.email.strip()
     if not EMAIL.match(email):
         errors.append(FieldError("email", "must be an email address"))
@@ -207,6 +213,8 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         raise InvalidInput(errors)
     return {
         "name": name,
+        "chinese_name": chinese_name,
+        "search_key": names.search_key(name, chinese_name),
         "email": email,
         "locale": data.locale,
         "answers": data.answers,
@@ -284,6 +292,7 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         status=r["status"],
         waitlist_position=r["waitlist_position"],
         name=r["name"],
+        chinese_name=r["chinese_name"],
         email=r["email"],
         access_token=token if with_secret else None,
         ticket=ticket,

@@ -199,9 +199,9 @@ def session_fields(s: Mapping[str, Any], lang: str) -> dict[str, Shown | None]:
     room = s.get("room")
     return {
         "title": resolve(s["title"], tr, "title", lang),
-        "room": None if room is None and pick(tr, "room", lang) is None else resolve(
-            room or "", tr, "room", lang
-        ),
+        "room": None
+        if room is None and pick(tr, "room", lang) is None
+        else resolve(room or "", tr, "room", lang),
     }
 
 

@@ -128,7 +128,9 @@ async def test_session_translations(client: httpx.AsyncClient, partner: Partner)
     assert created.json()["translations"] == session["translations"]
     sid = created.json()["id"]
     patched = await client.patch(
-        f"{url}/{sid}", json={"translations": {"zh-Hans": {"title": "金融科技"}}}, headers=partner.auth
+        f"{url}/{sid}",
+        json={"translations": {"zh-Hans": {"title": "金融科技"}}},
+        headers=partner.auth,
     )
     assert patched.status_code == 200, patched.text
     assert patched.json()["translations"] == {"zh-Hans": {"title": "金融科技"}}
