@@ -46,7 +46,8 @@ class Question(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["text", "choice", "checkbox"] = "text"
     required: bool = False
     options: list[Annotated[str, Meta(min_length=1, max_length=200)]] = []
-    translations: tr.QuestionTranslations = msgspec.field(default_factory=tr.QuestionTranslations)
+    # left out of answers while the question has none
+    translations: tr.QuestionTranslations | UnsetType = UNSET
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -216,7 +217,10 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         visibility=e["visibility"],
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
-        questions=msgspec.convert(e["questions"], list[Question]),
+        questions=[
+            q if tr.stored(q.translations) else msgspec.structs.replace(q, translations=UNSET)
+            for q in msgspec.convert(e["questions"], list[Question])
+        ],
         translations=msgspec.convert(e["translations"], tr.EventTranslations),
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)

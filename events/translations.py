@@ -91,9 +91,9 @@ class QuestionTranslations(
 Translations = Mapping[str, Mapping[str, Any]]
 
 
-def stored(value: msgspec.Struct | None) -> dict[str, Any]:
+def stored(value: msgspec.Struct | UnsetType | None) -> dict[str, Any]:
     """Translations as kept in jsonb: {"zh-Hant": {...}} without empty languages."""
-    if value is None:
+    if value is None or value is UNSET:
         return {}
     raw: dict[str, Any] = msgspec.to_builtins(value)
     return {lang: fields for lang, fields in raw.items() if fields}

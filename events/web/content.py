@@ -31,10 +31,7 @@ class View:
 
 
 def _raw(value: Any) -> dict[str, Any]:
-    import msgspec
-
-    out: dict[str, Any] = msgspec.to_builtins(value)
-    return out
+    return tr.stored(value)
 
 
 def localize_session(s: SessionOut, lang: str) -> View:
