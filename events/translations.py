@@ -32,7 +32,7 @@ SIBLING: dict[str, str] = {"zh-Hant": "zh-Hans", "zh-Hans": "zh-Hant"}
 Short = Annotated[str, Meta(min_length=1, max_length=200)]
 
 
-class VenueText(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+class VenueText(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(max_length=200)]
     address: Annotated[str, Meta(max_length=500)] = ""
 

@@ -41,6 +41,12 @@ LABELS = {
 }
 
 
+OPTIONS_ERROR = N_(
+    "Translated options must be as many as the question's options, one per line, in the same order."
+)
+OTHER_ERROR = N_("A translation is too long, or a venue address has no venue name.")
+
+
 def routes() -> list[BaseRoute]:
     path = "/console/events/{event_id}/translations"
     return [Route(path, page), Route(path, save, methods=["POST"])]
@@ -148,10 +154,10 @@ async def save(request: Request) -> Response:
     except (InvalidInput, msgspec.ValidationError) as exc:
         async with connection(request) as conn:
             who, event = await _load(request, conn)
-        errors = (
-            [f"{e['field']}: {e['message']}" for e in exc.extra["errors"]]
-            if isinstance(exc, InvalidInput)
-            else [str(exc)]
+        fields = [e["field"] for e in exc.extra["errors"]] if isinstance(exc, InvalidInput) else []
+        errors = sorted(
+            {OPTIONS_ERROR if f.endswith(".options") else OTHER_ERROR for f in fields}
+            or {OTHER_ERROR}
         )
         values = {k: v for k, v in form.items() if isinstance(v, str)}
         return _show(request, who, event, values, errors=errors)
