@@ -30,6 +30,9 @@ Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
 Visibility = Literal["public", "unlisted", "private"]
+#: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
+#: or nothing.
+CalendarReplies = Literal["cancel", "notify", "ignore"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
 
 
@@ -64,6 +67,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
     translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
+    calendar_replies: CalendarReplies = "cancel"
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -80,6 +84,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
     translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
+    calendar_replies: CalendarReplies | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
@@ -133,6 +138,7 @@ class EventOut(msgspec.Struct):
     registration_closes_at: datetime | None
     questions: list[Question]
     translations: tr.EventTranslations
+    calendar_replies: CalendarReplies
     hosts: list[Host]
     sessions: list[SessionOut]
     revision: int
@@ -222,6 +228,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
             for q in msgspec.convert(e["questions"], list[Question])
         ],
         translations=msgspec.convert(e["translations"], tr.EventTranslations),
+        calendar_replies=e["calendar_replies"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],
