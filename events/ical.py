@@ -52,6 +52,8 @@ from events.queries import Connection, Row
 from events.queries import ical as q
 from events.translations import localize_row
 
+Lang = str | None  # en, zh-Hant, zh-Hans; None: the untranslated fields
+
 UID_DOMAIN = "events"
 PRODID = "-//Events//Calendar 1//EN"
 FEED_LIMIT = 500
@@ -371,16 +373,9 @@ def _ticket_url(access_secret: bytes, registration_id: UUID, base_url: str) -> s
 
 
 async def event_calendar(
-    conn: Connection,
-    event_id: str,
-    *,
-    base_url: str,
-    mail_from: str,
-    now: datetime,
-    lang: str | None = None,
+    conn: Connection, event_id: str, *, base_url: str, mail_from: str, now: datetime, lang: Lang
 ) -> bytes:
-    """calendar.ics of a published (or cancelled) event, in `lang` (else the untranslated
-    fields); a draft is not found."""
+    """calendar.ics of a published (or cancelled) event, in `lang` if any; drafts: not found."""
     parsed = _uuid(event_id)
     found = None if parsed is None else await q.event(conn, parsed)
     if found is None or found["event_status"] == "draft":
@@ -406,9 +401,8 @@ async def invite(
     now: datetime,
     reply_base: str | None = None,
 ) -> bytes:
-    """The invite of a registration the caller may read (see registration.authorize), in
-    the registration's language; `reply_base`: EVENTS_REPLY_ADDRESS, which makes the
-    registration's reply address."""
+    """The invite of a registration the caller may read (see registration.authorize), in its
+    locale; `reply_base`: EVENTS_REPLY_ADDRESS, which makes the registration's reply address."""
     found = await q.invite(conn, registration["id"])
     assert found is not None
     r = localize_row(found, found["locale"])
@@ -479,10 +473,8 @@ async def attendee_feed(conn: Connection, token: str, *, base_url: str, mail_fro
         raise NotFound("No such feed")
     if not keys.matches(secret, "attendee-feed", email.lower(), split[1]):
         raise NotFound("No such feed")
-    found = [
-        localize_row(r, r["locale"])
-        for r in await q.registrations_of_email(conn, email, FEED_LIMIT)
-    ]
+    registrations = await q.registrations_of_email(conn, email, FEED_LIMIT)
+    found = [localize_row(r, r["locale"]) for r in registrations]
     access = await keys.server_secret(conn, "access")
     key = ("attendee-feed", email.lower(), base_url, mail_from, *(_invite_key(r) for r in found))
 

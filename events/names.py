@@ -48,20 +48,43 @@ def _opencc_table(name: str) -> dict[str, str]:
 
 @cache
 def _fold_table() -> dict[int, str]:
-    """Variant → standard → Simplified, closed (folding a folded character changes nothing)."""
+    """Variant → standard → Simplified, closed (folding a folded character changes nothing).
+
+    Traditional → Simplified is OpenCC's TSCharacters, completed by STCharacters read
+    backwards for the Traditional forms TSCharacters lacks (縆 → 緪 there, but no 緪 → 縆
+    here), so every Traditional form OpenCC gives for a character folds back to it."""
     variants = {**_opencc_table("TWVariantsRev.txt"), **_opencc_table("HKVariantsRev.txt")}
     simplified = _opencc_table("TSCharacters.txt")
+    for s, targets in _opencc_candidates("STCharacters.txt").items():
+        for t in targets:
+            if t != s and t not in simplified and t not in variants:
+                simplified[t] = s
     chars = set(variants) | set(simplified)
 
     def one(c: str) -> str:
-        for _ in range(4):
+        seen = {c}
+        while True:
             nxt = simplified.get(variants.get(c, c), variants.get(c, c))
-            if nxt == c:
-                break
+            if nxt in seen:
+                return c
+            seen.add(nxt)
             c = nxt
-        return c
 
-    return {ord(c): one(c) for c in chars if one(c) != c}
+    folded = {c: one(c) for c in chars}
+    # Simplified variants (缐 beside 线, both 線 in Traditional) fold with their standard form
+    for s, targets in _opencc_candidates("STCharacters.txt").items():
+        standard = folded.get(targets[0], targets[0])
+        if folded.get(s, s) != standard and s not in simplified:
+            folded[s] = standard
+    for _ in range(3):  # settle chains the variants made
+        folded = {c: folded.get(t, t) for c, t in folded.items()}
+    return {ord(c): t for c, t in folded.items() if t != c}
+
+
+def _opencc_candidates(name: str) -> dict[str, list[str]]:
+    text = files("opencc").joinpath("dictionary", name).read_text(encoding="utf-8")
+    pairs = (line.partition("\t") for line in text.splitlines())
+    return {s: t.split(" ") for s, _, t in pairs if len(s) == 1 and t}
 
 
 @cache

@@ -128,3 +128,12 @@ def test_hong_kong_names() -> None:
     assert names.clean_chinese_name("艾莉森·陳") == "艾莉森·陳"
     for bad in ("Chan", "陳1", "", "陳" * 51, "<b>陳</b>"):
         assert names.clean_chinese_name(bad) is None, bad
+
+
+def test_every_character_opencc_converts_folds_consistently() -> None:
+    """Over the whole table, not a sample: folding is idempotent, and the Traditional form
+    OpenCC gives for any Simplified character folds back to that character's fold."""
+    table = names._fold_table()
+    assert all(names.fold(names.fold(chr(c))) == names.fold(chr(c)) for c in table)
+    candidates = names._opencc_candidates("STCharacters.txt")
+    assert all(names.fold(ts[0]) == names.fold(s) for s, ts in candidates.items())
