@@ -69,8 +69,8 @@ def session_errors(s: dict[str, Any], event: dict[str, Any]) -> list[FieldError]
 async def follow_event(conn: Connection, before: Row, changes: dict[str, Any]) -> int:
     """The event's times change by `changes`: move its sessions by the start's delta and
     check they still lie inside. Returns how many sessions moved."""
-    starts_at = changes.get("starts_at", before["starts_at"])
-    ends_at = changes.get("ends_at", before["ends_at"])
+    starts_at: datetime = changes.get("starts_at") or before["starts_at"]
+    ends_at: datetime = changes.get("ends_at") or before["ends_at"]
     moved = 0
     delta = starts_at - before["starts_at"]
     if delta:
