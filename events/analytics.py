@@ -187,3 +187,9 @@ def _waitlist(flow: Row) -> Waitlist:
         left=flow["left_queue"],
         conversion_rate=_rate(flow["promoted"], ever),
     )
+
+
+async def session_fills(conn: Connection, event: Row) -> dict[str, SessionFill]:
+    """Each session's fill by id (the console's sessions list shows seats left)."""
+    zone = ZoneInfo(event["timezone"])
+    return {str(s["id"]): _fill(s, zone) for s in await q.session_fill(conn, event["id"])}

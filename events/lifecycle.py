@@ -147,3 +147,9 @@ async def duplicate(
             moved["starts_at"], moved["ends_at"] = s["starts_at"] + delta, s["ends_at"] + delta
         await catalog_q.insert_session(conn, new_id, moved)
     return await catalog.get_event(conn, actor, created.id)
+
+
+async def live_count(conn: Connection, event_id: str) -> int:
+    """Live (not cancelled) registrations of the event: whom a change is mailed to."""
+    parsed = catalog.parse_id(event_id)
+    return 0 if parsed is None else await q.live_registrations(conn, parsed)
