@@ -1,3 +1,4 @@
+# ruff: noqa: F811  (the fixtures of tests/test_browser.py, imported, are parameters here)
 """The console at a busy desk, in a real browser (Chromium via Playwright, as
 tests/test_browser.py, on the same live server): find an attendee and check them in by
 hand; cancel one and see the waitlist move; the dashboard after a surge shows the counts
