@@ -17,7 +17,15 @@ from starlette.staticfiles import StaticFiles
 
 from events.api import problems
 from events.errors import DomainError
-from events.web import attendee, console, console_attendees, console_dashboard, console_manage, scan
+from events.web import (
+    attendee,
+    console,
+    console_account,
+    console_attendees,
+    console_dashboard,
+    console_manage,
+    scan,
+)
 from events.web.i18n import N_
 from events.web.render import ERROR_TITLES, HERE, CsrfFailed, error_page
 
@@ -35,6 +43,7 @@ def routes() -> list[BaseRoute]:
         *console_attendees.routes(),
         *console_manage.routes(),
         *console_dashboard.routes(),
+        *console_account.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 
