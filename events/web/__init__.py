@@ -24,6 +24,7 @@ from events.web import (
     console_attendees,
     console_dashboard,
     console_manage,
+    console_password,
     scan,
 )
 from events.web.i18n import N_
@@ -44,6 +45,7 @@ def routes() -> list[BaseRoute]:
         *console_manage.routes(),
         *console_dashboard.routes(),
         *console_account.routes(),
+        *console_password.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import accounts, analytics, catalog, checkin, directory, hosting
+from events import accounts, analytics, catalog, checkin, directory, hosting, partner_mail
 from events import attendees as attendee_list
 from events.catalog import EventOut, EventPatch
 from events.errors import DomainError, InvalidInput, Unauthenticated
@@ -337,7 +337,9 @@ async def invite(request: Request) -> Response:
             conn, who.actor, request.path_params["event_id"], "change_hosts"
         )
         slug = await partner_slug(conn, str(form.get("partner") or ""))
-        await hosting.invite_cohost(conn, event, who.actor, CohostIn(slug))
+        invitation = await hosting.invite_cohost(conn, event, who.actor, CohostIn(slug))
+        console = f"{request.app.state.settings.base_url}/console"
+        await partner_mail.cohost_invited(conn, invitation, console_url=console, now=now(request))
 
     return await _change(request, work, ("invited", None))
 

@@ -25,9 +25,10 @@ PLAIN = {
     "session-saved": N_("Session saved."),
     "session-deleted": N_("Session deleted."),
     "questions-saved": N_("Questions saved."),
-    "invited": N_("Invitation sent; the partner sees it when they sign in to the console."),
+    "invited": N_("Invitation sent; the partner is told by mail."),
     "cohost-removed": N_("Co-host removed."),
     "door-revoked": N_("Door device revoked: its scanner is refused from now on."),
+    "password-changed": N_("Your new password is saved: sign in with it."),
     "duplicated": N_("This is a copy (a draft). Check the dates, then publish."),
 }
 #: messages with a number: (singular, plural); `%(n)s` is the number
