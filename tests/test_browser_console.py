@@ -134,6 +134,7 @@ async def test_revoke_a_door_device_and_see_its_scanner_refused(
     await expect(scanner.locator("#code")).to_be_visible()
     await sign_in(page, await console_user(live_db, owner))
     await page.goto(f"/console/events/{event['id']}")
+    await fits_320(page)
     await page.get_by_role("button", name="Revoke the door device Hall 3 north door").click()
     await expect(page.locator("#flash")).to_contain_text("Door device revoked")
     await scanner.reload()

@@ -88,7 +88,7 @@ async def test_actions_on_a_selection_and_moving_between_sessions(
         console,
         event["id"],
         page,
-        action="move",
+        bulk_action="move",
         id=[people[0]["id"], people[1]["id"]],
         from_session=morning["id"],
         to_session=afternoon["id"],
@@ -100,7 +100,9 @@ async def test_actions_on_a_selection_and_moving_between_sessions(
         await client.get(f"/api/v1/events/{event['id']}/analytics", headers=partner.auth)
     ).json()
     assert [s["confirmed"] for s in numbers["sessions"]] == [1, 2]
-    checked = await act(console, event["id"], page, action="check_in", id=[p["id"] for p in people])
+    checked = await act(
+        console, event["id"], page, bulk_action="check_in", id=[p["id"] for p in people]
+    )
     assert "Done for 3 attendees." in checked.text
     await console.aclose()
 

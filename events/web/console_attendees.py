@@ -110,7 +110,7 @@ def _ids(form: FormData) -> list[UUID]:
 async def act(request: Request) -> Response:
     event_id = request.path_params["event_id"]
     form = await form_of(request)
-    action = str(form.get("action") or "")
+    action = str(form.get("action") or form.get("bulk_action") or "")  # a row's, else the bulk
     if ":" in action:  # a row's own button: "check_in:<id>"
         action, _, one = action.partition(":")
         ids = [p for p in [catalog.parse_id(one)] if p is not None]
