@@ -49,8 +49,7 @@ class Question(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["text", "choice", "checkbox"] = "text"
     required: bool = False
     options: list[Annotated[str, Meta(min_length=1, max_length=200)]] = []
-    # left out of answers while the question has none
-    translations: tr.QuestionTranslations | UnsetType = UNSET
+    translations: tr.QuestionTranslations | UnsetType = UNSET  # left out when it has none
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -223,10 +222,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         visibility=e["visibility"],
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
-        questions=[
-            q if tr.stored(q.translations) else msgspec.structs.replace(q, translations=UNSET)
-            for q in msgspec.convert(e["questions"], list[Question])
-        ],
+        questions=msgspec.convert(e["questions"], list[Question]),
         translations=msgspec.convert(e["translations"], tr.EventTranslations),
         calendar_replies=e["calendar_replies"],
         hosts=[
@@ -288,6 +284,10 @@ async def patch_event(
     changes = {k: v for k, v in changes.items() if event[k] != v}
     if "capacity" in changes:
         await registration.change_capacity(conn, event, changes["capacity"], now)
+    if changes.keys() & {"starts_at", "ends_at"}:
+        from events.lifecycle import follow_event
+
+        await follow_event(conn, event, changes)  # sessions move with the event's start
     if changes:
         moved = bool(
             changes.keys()
@@ -366,7 +366,7 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
         out["venue_name"] = venue.name if venue else ""
         out["venue_address"] = venue.address if venue else ""
     if "questions" in out:
-        out["questions"] = msgspec.to_builtins(out["questions"])
+        out["questions"] = [tr.question_stored(q) for q in msgspec.to_builtins(out["questions"])]
     if "translations" in out:
         out["translations"] = tr.stored(out["translations"])
     return out
@@ -406,9 +406,7 @@ def _check_event(e: dict[str, Any]) -> None:
         seen.add(question.id)
         if question.kind == "choice" and not question.options:
             errors.append(FieldError(f"questions.{i}.options", "a choice needs options"))
-        translated = tr.stored(question.translations)
-        for field, message in tr.option_errors(translated, question.options, f"questions.{i}"):
-            errors.append(FieldError(field, message))
+        errors += tr.option_errors(question, f"questions.{i}")
     if errors:
         raise InvalidInput(errors)
 
@@ -419,6 +417,11 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
         raise InvalidInput(errors)
     if s["ends_at"] <= s["starts_at"]:
         raise InvalidInput.one("ends_at", "must be after starts_at")
+    from events.lifecycle import session_errors
+
+    errors = session_errors(s, event)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def valid_timezone(name: str) -> bool:

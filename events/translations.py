@@ -25,6 +25,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from events import names
+from events.errors import FieldError
 
 Lang = Literal["en", "zh-Hant", "zh-Hans"]
 LANGS: tuple[Lang, ...] = ("en", "zh-Hant", "zh-Hans")
@@ -99,18 +100,24 @@ def stored(value: msgspec.Struct | UnsetType | None) -> dict[str, Any]:
     return {lang: fields for lang, fields in raw.items() if fields}
 
 
-def option_errors(
-    translations: Translations, options: list[str], where: str
-) -> list[tuple[str, str]]:
-    """(field, message) for translated options whose count differs from the question's."""
+def question_stored(question: dict[str, Any]) -> dict[str, Any]:
+    """A question as kept in jsonb: its translations without empty languages, or none."""
+    kept = {lang: fields for lang, fields in question.get("translations", {}).items() if fields}
+    out = {k: v for k, v in question.items() if k != "translations"}
+    return {**out, "translations": kept} if kept else out
+
+
+def option_errors(question: Any, where: str) -> list[FieldError]:
+    """Translated options whose count differs from the question's."""
     errors = []
-    for lang, fields in translations.items():
+    count = len(question.options)
+    for lang, fields in stored(question.translations).items():
         translated = fields.get("options")
-        if translated is not None and len(translated) != len(options):
+        if translated is not None and len(translated) != count:
             errors.append(
-                (
+                FieldError(
                     f"{where}.translations.{lang}.options",
-                    f"must have the question's {len(options)} options, in the same order",
+                    f"must have the question's {count} options, in the same order",
                 )
             )
     return errors
