@@ -16,6 +16,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from events import mail, ratelimit, web
+from events.api import audit as audit_api
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
@@ -35,6 +36,7 @@ ROUTERS = [
     registration_api.api,
     calendar_api.api,
     checkin_api.api,
+    audit_api.api,
 ]
 
 

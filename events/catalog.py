@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import registration, tickets
+from events import audit, registration, tickets
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.paging import Page, PageRequest, page_of
@@ -253,6 +253,8 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
 
     await insert_host(conn, event_id, owner.partner_id, "owner")
     await registration.open_capacity(conn, event_id, data.capacity)
+    created = {"title": data.title, "status": "draft", "slug": slug, "capacity": data.capacity}
+    await _log(conn, actor, "event.created", event_id, audit.diff({}, created), now)
     return await get_event(conn, actor, str(event_id))
 
 
@@ -273,6 +275,7 @@ async def patch_event(
             & {"title", "timezone", "starts_at", "ends_at", "venue_name", "venue_address"}
         )
         await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
+        await _log(conn, actor, "event.updated", event["id"], audit.diff(event, changes), now)
     return await get_event(conn, actor, event_id)
 
 
@@ -282,6 +285,8 @@ async def publish_event(conn: Connection, actor: Actor, event_id: str, now: date
         raise InvalidState("A cancelled event cannot be published")
     if event["status"] == "draft":
         await q.set_status(conn, event["id"], "published", now)
+        changes = {"status": ["draft", "published"]}
+        await _log(conn, actor, "event.published", event["id"], changes, now)
         # the signing key now, not by the first of a surge of registrations all at once
         await tickets.event_key(conn, event["id"])
     return await get_event(conn, actor, event_id)
@@ -291,6 +296,8 @@ async def cancel_event(conn: Connection, actor: Actor, event_id: str, now: datet
     event = await load_for(conn, actor, event_id, "cancel", lock=True)
     if event["status"] != "cancelled":
         await q.set_status(conn, event["id"], "cancelled", now)
+        changes = {"status": [event["status"], "cancelled"]}
+        await _log(conn, actor, "event.cancelled", event["id"], changes, now)
         await registration.event_cancelled(conn, event, now)
     return await get_event(conn, actor, event_id)
 
@@ -305,6 +312,15 @@ async def create_session(
     _check_session(fields, event)
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
+    await audit.record(
+        conn,
+        actor,
+        "session.created",
+        ("session", created["id"]),
+        audit.diff({}, fields),
+        event_id=event["id"],
+        now=now,
+    )
     return session_out(created, ZoneInfo(event["timezone"]))
 
 
@@ -328,7 +344,25 @@ async def patch_session(
     updated = await q.update_session(conn, current["id"], changes) if changes else current
     assert updated is not None
     await q.bump_revision(conn, event["id"], now)
+    if audit.diff(current, changes):
+        await audit.record(
+            conn,
+            actor,
+            "session.updated",
+            ("session", current["id"]),
+            audit.diff(current, changes),
+            event_id=event["id"],
+            now=now,
+        )
     return session_out(updated, ZoneInfo(event["timezone"]))
+
+
+async def _log(
+    conn: Connection, actor: Actor, action: str, event_id: UUID, changes: Any, now: datetime
+) -> None:
+    await audit.record(
+        conn, actor, action, ("event", event_id), changes, event_id=event_id, now=now
+    )
 
 
 # --- rules ---------------------------------------------------------------------------------

@@ -347,6 +347,8 @@ async def attendees(request: Request) -> Response:
             q_text=q_text or None,
             page=PageRequest(after_seq=decode_cursor(cursor), limit=200),
             base_url=request.app.state.settings.base_url,
+            actor=who.actor,
+            now=now(request),
         )
     return _page(request, "console/attendees.html", who, event=event, page=found, q=q_text)
 
@@ -355,7 +357,7 @@ async def attendees_csv(request: Request) -> Response:
     async with connection(request) as conn:
         who = await _who(request, conn)
         row = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
-        text = await attendee_list.export_csv(conn, row)
+        text = await attendee_list.export_csv(conn, row, actor=who.actor, now=now(request))
     return Response(
         text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",
