@@ -312,15 +312,8 @@ async def create_session(
     _check_session(fields, event)
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
-    await audit.record(
-        conn,
-        actor,
-        "session.created",
-        ("session", created["id"]),
-        audit.diff({}, fields),
-        event_id=event["id"],
-        now=now,
-    )
+    session = ("session", created["id"])
+    await _log(conn, actor, "session.created", event["id"], audit.diff({}, fields), now, session)
     return session_out(created, ZoneInfo(event["timezone"]))
 
 
@@ -345,24 +338,24 @@ async def patch_session(
     assert updated is not None
     await q.bump_revision(conn, event["id"], now)
     if audit.diff(current, changes):
-        await audit.record(
-            conn,
-            actor,
-            "session.updated",
-            ("session", current["id"]),
-            audit.diff(current, changes),
-            event_id=event["id"],
-            now=now,
+        session = ("session", current["id"])
+        await _log(
+            conn, actor, "session.updated", event["id"], audit.diff(current, changes), now, session
         )
     return session_out(updated, ZoneInfo(event["timezone"]))
 
 
-async def _log(
-    conn: Connection, actor: Actor, action: str, event_id: UUID, changes: Any, now: datetime
+async def _log(  # the audit entry's parts
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    event_id: UUID,
+    changes: Any,
+    now: datetime,
+    subject: audit.Subject | None = None,
 ) -> None:
-    await audit.record(
-        conn, actor, action, ("event", event_id), changes, event_id=event_id, now=now
-    )
+    what = subject or ("event", event_id)
+    await audit.record(conn, actor, action, what, changes, event_id=event_id, now=now)
 
 
 # --- rules ---------------------------------------------------------------------------------
