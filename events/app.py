@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import mail, ratelimit, web
+from events import mail, ratelimit, web, webhook_delivery
 from events.api import audit as audit_api
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
@@ -23,6 +23,7 @@ from events.api import checkin as checkin_api
 from events.api import docs, openapi
 from events.api import hosting as hosting_api
 from events.api import registration as registration_api
+from events.api import webhooks as webhooks_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
 from events.api.routing import Endpoint, starlette_route, utcnow
 from events.db import Database, migrate
@@ -37,6 +38,7 @@ ROUTERS = [
     calendar_api.api,
     checkin_api.api,
     audit_api.api,
+    webhooks_api.api,
 ]
 
 
@@ -87,7 +89,12 @@ def create_app(
         await db.connect()
         try:
             await migrate(db)
-            async with mail.worker_running(db, settings, clock=clock) as app.state.mail_worker:
+            async with (
+                mail.worker_running(db, settings, clock=clock) as app.state.mail_worker,
+                webhook_delivery.worker_running(
+                    db, settings, clock=clock
+                ) as app.state.webhook_worker,
+            ):
                 _freeze_start_up_objects()
                 yield
         finally:

@@ -69,6 +69,7 @@ ACTIONS = (
     "webhook.deleted",
     "webhook.secret_rotated",
     "webhook.disabled",
+    "webhook.enabled",
     "webhook.test",
 )
 
