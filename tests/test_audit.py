@@ -254,3 +254,38 @@ async def test_a_change_that_rolls_back_leaves_no_entry(
         "event.published",
         "event.created",
     ]
+
+
+async def test_the_console_shows_an_event_s_history(
+    app: Starlette, db: Database, client: httpx.AsyncClient, partner: Partner
+) -> None:
+    event = await create_event(client, partner)
+    await client.patch(
+        f"/api/v1/events/{event['id']}", json={"title": "New <b>Title</b>"}, headers=partner.auth
+    )
+    attendee = await register(client, event, "Lam Ka Ho")
+    browser = await signed_in(app, db, partner)
+    try:
+        page = await browser.get(f"/console/events/{event['id']}")
+        assert f"/console/events/{event['id']}/history" in page.text
+        history = await browser.get(f"/console/events/{event['id']}/history")
+        assert history.status_code == 200
+        text = history.text
+        assert text.index("<code>registration.created") < text.index("<code>event.updated")
+        assert "Lam Ka Ho" in text and attendee["id"] in text
+        assert "New &lt;b&gt;Title&lt;/b&gt;" in text or "New \\u003cb\\u003eTitle" in text
+        assert "<b>Title</b>" not in text  # values are escaped
+        only = await browser.get(f"/console/events/{event['id']}/history?action=event.")
+        assert "<code>registration.created" not in only.text
+        assert "<code>event.updated" in only.text
+        chinese = await browser.get(f"/console/events/{event['id']}/history?lang=zh-Hant")
+        assert "記錄" in chinese.text and "參加者" in chinese.text
+    finally:
+        await browser.aclose()
+    other = await make_partner(db)
+    stranger = await signed_in(app, db, other)
+    try:
+        refused = await stranger.get(f"/console/events/{event['id']}/history")
+        assert refused.status_code == 404
+    finally:
+        await stranger.aclose()
