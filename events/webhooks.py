@@ -31,8 +31,12 @@ from events.queries import Connection, Row
 from events.queries import webhooks as q
 from events.settings import Settings
 
-#: What a webhook may subscribe to: every action about an event ("*" for all of them).
-SUBSCRIBABLE = (*(a for a in audit.ACTIONS if not a.startswith("webhook.")), "webhook.test")
+#: What a webhook may subscribe to: every action about an event ("*" for all of them); a
+#: partner's own business (its webhooks, users) is logged but never sent.
+SUBSCRIBABLE = (
+    *(a for a in audit.ACTIONS if not a.startswith(("webhook.", "partner.", "partner_user."))),
+    "webhook.test",
+)
 
 
 class WebhookIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -4,6 +4,10 @@ edits; the one scrub door for erasure."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import secrets
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +16,9 @@ import httpx
 import pytest
 from starlette.applications import Starlette
 
+from events import cli
 from events.db import Database
+from events.settings import Settings
 from tests.conftest import Partner, assert_problem, create_event, make_partner
 from tests.test_checkin import door_for, register
 from tests.test_web import csrf_of
@@ -289,3 +295,29 @@ async def test_the_console_shows_an_event_s_history(
         assert refused.status_code == 404
     finally:
         await stranger.aclose()
+
+
+def test_the_operator_s_commands_are_logged_as_the_operator(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    slug = f"op-{secrets.token_hex(3)}"
+    monkeypatch.setenv("DATABASE_URL", settings.database_url or "")
+    assert cli.main(["partner", "create", "--slug", slug, "--name", "Operator Made"]) == 0
+    made = json.loads(capsys.readouterr().out)
+
+    async def entries() -> list[asyncpg.Record]:
+        conn = await asyncpg.connect(settings.database_url)
+        try:
+            return await conn.fetch(
+                "SELECT actor_type, actor_id, action, changes FROM audit_log WHERE partner_id = $1",
+                uuid.UUID(made["id"]),
+            )
+        finally:
+            await conn.close()
+
+    [entry] = asyncio.run(entries())
+    assert (entry["actor_type"], entry["actor_id"], entry["action"]) == (
+        "operator",
+        "cli",
+        "partner.created",
+    )
