@@ -141,13 +141,25 @@ async def record(
     )
 
 
-def diff(before: Row, after: dict[str, Any]) -> dict[str, list[Any]]:
-    """{field: [old, new]} of the fields of `after` whose value differs from `before`."""
-    return {
+def diff(
+    before: Row, after: dict[str, Any], *, objects: tuple[str, ...] = ()
+) -> dict[str, list[Any]]:
+    """{field: [old, new]} of the fields of `after` whose value differs from `before`.
+    Columns `<o>_<part>` of each name in `objects` are shown as one object `<o>`, as the API
+    shows them (`venue_name`, `venue_address` → `venue: {"name", "address"}`)."""
+    out = {
         k: [msgspec.to_builtins(before.get(k)), msgspec.to_builtins(v)]
         for k, v in after.items()
-        if before.get(k) != v
+        if before.get(k) != v and k.split("_")[0] not in objects
     }
+    for name in objects:
+        parts = {
+            k.removeprefix(name + "_"): v for k, v in after.items() if k.startswith(name + "_")
+        }
+        old = {k.removeprefix(name + "_"): v for k, v in before.items() if k.startswith(name + "_")}
+        if any(old.get(k) != v for k, v in parts.items()):
+            out[name] = [old, {**old, **parts}]
+    return out
 
 
 async def scrub(conn: Connection, subject_id: str) -> int:

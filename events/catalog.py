@@ -275,7 +275,14 @@ async def patch_event(
             & {"title", "timezone", "starts_at", "ends_at", "venue_name", "venue_address"}
         )
         await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
-        await _log(conn, actor, "event.updated", event["id"], audit.diff(event, changes), now)
+        await _log(
+            conn,
+            actor,
+            "event.updated",
+            event["id"],
+            audit.diff(event, changes, objects=("venue",)),
+            now,
+        )
     return await get_event(conn, actor, event_id)
 
 
@@ -337,11 +344,9 @@ async def patch_session(
     updated = await q.update_session(conn, current["id"], changes) if changes else current
     assert updated is not None
     await q.bump_revision(conn, event["id"], now)
-    if audit.diff(current, changes):
+    if diff := audit.diff(current, changes):
         session = ("session", current["id"])
-        await _log(
-            conn, actor, "session.updated", event["id"], audit.diff(current, changes), now, session
-        )
+        await _log(conn, actor, "session.updated", event["id"], diff, now, session)
     return session_out(updated, ZoneInfo(event["timezone"]))
 
 

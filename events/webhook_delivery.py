@@ -137,7 +137,7 @@ class WebhookWorker:
         clock: Callable[[], datetime],
         send_mail: mail.Send | None = None,
         batch: int = 16,
-        poll_seconds: float = 2.0,
+        poll_seconds: float = 1.0,
         lease_seconds: float = 60.0,
     ) -> None:
         self.db = db

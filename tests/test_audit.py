@@ -48,6 +48,8 @@ async def test_an_event_s_life_is_logged_newest_first_with_who_and_what(
         f"/api/v1/events/{event['id']}", json={"title": "Renamed"}, headers=partner.auth
     )
     assert patched.status_code == 200
+    moved = {"venue": {"name": "AsiaWorld-Expo", "address": "Lantau"}, "capacity": 1}
+    await client.patch(f"/api/v1/events/{event['id']}", json=moved, headers=partner.auth)
     first = await register(client, event, "Chan Tai Man")
     second = await register(client, event, "Wong Siu Ming")
     assert second["status"] == "waitlisted"
@@ -63,9 +65,17 @@ async def test_an_event_s_life_is_logged_newest_first_with_who_and_what(
         "registration.created",
         "registration.created",
         "event.updated",
+        "event.updated",
         "event.published",
         "event.created",
     ]
+    assert entries[4]["changes"] == {
+        "venue": [
+            {"name": "HKCEC Hall 3", "address": "1 Harbour Road, Wan Chai"},
+            {"name": "AsiaWorld-Expo", "address": "Lantau"},
+        ]
+    }
+    del entries[4]
     created = entries[-1]
     assert created["actor"] == {"type": "partner", "id": partner.id, "label": partner.slug}
     assert created["subject"] == {"type": "event", "id": event["id"]}
