@@ -141,6 +141,20 @@ async def record(
     )
 
 
+async def about_event(  # an entry's parts
+    conn: Connection,
+    actor: Actor | Who,
+    action: str,
+    event_id: UUID,
+    changes: dict[str, Any],
+    now: datetime,
+    subject: Subject | None = None,
+) -> int:
+    """`record()` of an event's own change (its subject: the event, unless given)."""
+    what = subject or ("event", event_id)
+    return await record(conn, actor, action, what, changes, event_id=event_id, now=now)
+
+
 def diff(
     before: Row, after: dict[str, Any], *, objects: tuple[str, ...] = ()
 ) -> dict[str, list[Any]]:

@@ -261,7 +261,7 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
     await insert_host(conn, event_id, owner.partner_id, "owner")
     await registration.open_capacity(conn, event_id, data.capacity)
     created = {"title": data.title, "status": "draft", "slug": slug, "capacity": data.capacity}
-    await _log(conn, actor, "event.created", event_id, audit.diff({}, created), now)
+    await audit.about_event(conn, actor, "event.created", event_id, audit.diff({}, created), now)
     return await get_event(conn, actor, str(event_id))
 
 
@@ -282,7 +282,7 @@ async def patch_event(
             & {"title", "timezone", "starts_at", "ends_at", "venue_name", "venue_address"}
         )
         await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
-        await _log(
+        await audit.about_event(
             conn,
             actor,
             "event.updated",
@@ -300,7 +300,7 @@ async def publish_event(conn: Connection, actor: Actor, event_id: str, now: date
     if event["status"] == "draft":
         await q.set_status(conn, event["id"], "published", now)
         changes = {"status": ["draft", "published"]}
-        await _log(conn, actor, "event.published", event["id"], changes, now)
+        await audit.about_event(conn, actor, "event.published", event["id"], changes, now)
         # the signing key now, not by the first of a surge of registrations all at once
         await tickets.event_key(conn, event["id"])
     return await get_event(conn, actor, event_id)
@@ -311,7 +311,7 @@ async def cancel_event(conn: Connection, actor: Actor, event_id: str, now: datet
     if event["status"] != "cancelled":
         await q.set_status(conn, event["id"], "cancelled", now)
         changes = {"status": [event["status"], "cancelled"]}
-        await _log(conn, actor, "event.cancelled", event["id"], changes, now)
+        await audit.about_event(conn, actor, "event.cancelled", event["id"], changes, now)
         await registration.event_cancelled(conn, event, now)
     return await get_event(conn, actor, event_id)
 
@@ -327,7 +327,9 @@ async def create_session(
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
     session = ("session", created["id"])
-    await _log(conn, actor, "session.created", event["id"], audit.diff({}, fields), now, session)
+    await audit.about_event(
+        conn, actor, "session.created", event["id"], audit.diff({}, fields), now, session
+    )
     return session_out(created, ZoneInfo(event["timezone"]))
 
 
@@ -353,21 +355,8 @@ async def patch_session(
     await q.bump_revision(conn, event["id"], now)
     if diff := audit.diff(current, changes):
         session = ("session", current["id"])
-        await _log(conn, actor, "session.updated", event["id"], diff, now, session)
+        await audit.about_event(conn, actor, "session.updated", event["id"], diff, now, session)
     return session_out(updated, ZoneInfo(event["timezone"]))
-
-
-async def _log(  # the audit entry's parts
-    conn: Connection,
-    actor: Actor,
-    action: str,
-    event_id: UUID,
-    changes: Any,
-    now: datetime,
-    subject: audit.Subject | None = None,
-) -> None:
-    what = subject or ("event", event_id)
-    await audit.record(conn, actor, action, what, changes, event_id=event_id, now=now)
 
 
 # --- rules ---------------------------------------------------------------------------------
