@@ -6,19 +6,23 @@ invites carry it as SEQUENCE, so calendars replace the old copy.
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import registration, tickets
+from events import audit, registration, tickets
 from events import translations as tr
+from events.catalog_rules import EARLIEST as EARLIEST  # re-exported: callers use catalog.X
+from events.catalog_rules import LATEST as LATEST
+from events.catalog_rules import TIME_FIELDS as TIME_FIELDS
+from events.catalog_rules import _check_times
+from events.catalog_rules import slugify as slugify
+from events.catalog_rules import valid_timezone as valid_timezone
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.paging import Page, PageRequest, page_of
@@ -270,6 +274,8 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
 
     await insert_host(conn, event_id, owner.partner_id, "owner")
     await registration.open_capacity(conn, event_id, data.capacity)
+    created = {"title": data.title, "status": "draft", "slug": slug, "capacity": data.capacity}
+    await audit.about_event(conn, actor, "event.created", event_id, audit.diff({}, created), now)
     return await get_event(conn, actor, str(event_id))
 
 
@@ -294,6 +300,14 @@ async def patch_event(
             & {"title", "timezone", "starts_at", "ends_at", "venue_name", "venue_address"}
         )
         await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
+        await audit.about_event(
+            conn,
+            actor,
+            "event.updated",
+            event["id"],
+            audit.diff(event, changes, objects=("venue",)),
+            now,
+        )
     return await get_event(conn, actor, event_id)
 
 
@@ -303,6 +317,8 @@ async def publish_event(conn: Connection, actor: Actor, event_id: str, now: date
         raise InvalidState("A cancelled event cannot be published")
     if event["status"] == "draft":
         await q.set_status(conn, event["id"], "published", now)
+        changes = {"status": ["draft", "published"]}
+        await audit.about_event(conn, actor, "event.published", event["id"], changes, now)
         # the signing key now, not by the first of a surge of registrations all at once
         await tickets.event_key(conn, event["id"])
     return await get_event(conn, actor, event_id)
@@ -312,6 +328,8 @@ async def cancel_event(conn: Connection, actor: Actor, event_id: str, now: datet
     event = await load_for(conn, actor, event_id, "cancel", lock=True)
     if event["status"] != "cancelled":
         await q.set_status(conn, event["id"], "cancelled", now)
+        changes = {"status": [event["status"], "cancelled"]}
+        await audit.about_event(conn, actor, "event.cancelled", event["id"], changes, now)
         await registration.event_cancelled(conn, event, now)
     return await get_event(conn, actor, event_id)
 
@@ -327,6 +345,10 @@ async def create_session(
     _check_session(fields, event)
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
+    session = ("session", created["id"])
+    await audit.about_event(
+        conn, actor, "session.created", event["id"], audit.diff({}, fields), now, session
+    )
     return session_out(created, ZoneInfo(event["timezone"]))
 
 
@@ -352,6 +374,9 @@ async def patch_session(
     updated = await q.update_session(conn, current["id"], changes) if changes else current
     assert updated is not None
     await q.bump_revision(conn, event["id"], now)
+    if diff := audit.diff(current, changes):
+        session = ("session", current["id"])
+        await audit.about_event(conn, actor, "session.updated", event["id"], diff, now, session)
     return session_out(updated, ZoneInfo(event["timezone"]))
 
 
@@ -370,21 +395,6 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
     if "translations" in out:
         out["translations"] = tr.stored(out["translations"])
     return out
-
-
-#: Times outside these years are refused: beyond them a time may not survive a conversion
-#: between offsets (Python's datetime stops at years 1 and 9999).
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(2999, 12, 31, tzinfo=UTC)
-TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-
-
-def _check_times(e: dict[str, Any]) -> list[FieldError]:
-    return [
-        FieldError(name, "must be between the years 1900 and 2999")
-        for name in TIME_FIELDS
-        if e.get(name) is not None and not EARLIEST <= e[name] <= LATEST
-    ]
 
 
 def _check_event(e: dict[str, Any]) -> None:
@@ -422,22 +432,6 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
     errors = session_errors(s, event)
     if errors:
         raise InvalidInput(errors)
-
-
-def valid_timezone(name: str) -> bool:
-    if not name or len(name) > 64 or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
-
-
-def slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
-    return slug or f"event-{secrets.token_hex(3)}"
 
 
 def parse_id(value: UUID | str) -> UUID | None:

@@ -42,6 +42,8 @@ async def get_registration(call: Call) -> RegistrationOut:
     found, mine = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
+    if not mine:  # a host reads someone's personal data: logged
+        await attendees.log_read(call.conn, call.actor, found, call.now)
     return await registration.render(
         call.conn, found, base_url=call.settings.base_url, with_secret=mine
     )
@@ -58,7 +60,11 @@ async def cancel_registration(call: Call) -> RegistrationOut:
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
     done = await registration.cancel(
-        call.conn, found, by="attendee" if mine else "host", now=call.now
+        call.conn,
+        found,
+        by="attendee" if mine else "host",
+        now=call.now,
+        actor=None if mine else call.actor,
     )
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=mine
@@ -75,7 +81,7 @@ async def promote_registration(call: Call) -> RegistrationOut:
     found, _ = await registration.authorize(
         call.conn, call.actor, None, call.path("registration_id")
     )
-    done = await registration.promote(call.conn, found, call.now)
+    done = await registration.promote(call.conn, found, call.now, call.actor)
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=False
     )
@@ -96,6 +102,8 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
         q_text=call.query("q"),
         page=page,
         base_url=call.settings.base_url,
+        actor=call.actor,
+        now=call.now,
     )
 
 
@@ -110,7 +118,7 @@ async def export_registrations(call: Call) -> Response:
     lang = call.query("lang") or None
     if lang is not None and lang not in LANGS:
         raise InvalidInput.one("lang", "must be en, zh-Hant or zh-Hans")
-    text = await attendees.export_csv(call.conn, event, lang=lang)
+    text = await attendees.export_csv(call.conn, event, actor=call.actor, now=call.now, lang=lang)
     filename = f"{event['slug']}-registrations.csv"
     return Response(
         text.encode("utf-8"),
