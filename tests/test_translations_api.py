@@ -150,3 +150,23 @@ def _body(**changes: Any) -> dict[str, Any]:
     from tests.conftest import event_body
 
     return event_body(**changes)
+
+
+async def test_duplicate_keeps_translations(client: httpx.AsyncClient, partner: Partner) -> None:
+    event = await create_event(client, partner, translations=EVENT_TR, questions=[QUESTION])
+    session = {
+        "title": "Fintech",
+        "starts_at": event["starts_at"],
+        "ends_at": event["ends_at"],
+        "translations": {"zh-Hant": {"title": "金融科技"}},
+    }
+    made = await client.post(
+        f"/api/v1/events/{event['id']}/sessions", json=session, headers=partner.auth
+    )
+    assert made.status_code == 201, made.text
+    copied = await client.post(f"/api/v1/events/{event['id']}/duplicate", headers=partner.auth)
+    assert copied.status_code == 201, copied.text
+    body = copied.json()
+    assert body["translations"] == EVENT_TR
+    assert body["questions"][0]["translations"] == QUESTION["translations"]
+    assert body["sessions"][0]["translations"] == {"zh-Hant": {"title": "金融科技"}}

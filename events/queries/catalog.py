@@ -145,7 +145,7 @@ async def insert_session(conn: Connection, event_id: UUID, fields: dict[str, Any
         fields["ends_at"],
         fields["room"],
         fields["capacity"],
-        fields["translations"],
+        fields.get("translations", {}),
     )
     assert record is not None
     return dict(record)
