@@ -177,6 +177,18 @@ class NotConfirmed(CheckinRefused):
     title = "This registration is not confirmed for this"
 
 
+class WrongSession(CheckinRefused):
+    code = "wrong-session"
+    result = "wrong_session"
+    title = "This ticket is not registered for this door's session"
+
+
+class NotInside(CheckinRefused):
+    code = "not-inside"
+    result = "not_inside"
+    title = "This ticket is not inside (it cannot go out)"
+
+
 class InvalidTicket(CheckinRefused):
     status = 422
     code = "invalid"
@@ -200,6 +212,12 @@ class RateLimited(DomainError):
     status = 429
     code = "rate-limited"
     title = "Too many requests; try again shortly"
+
+
+class BadgeFontMissing(DomainError):
+    status = 503
+    code = "badge-font-missing"
+    title = "No CJK font for badges: install fonts-arphic-uming or set EVENTS_BADGE_FONT"
 
 
 class DatabaseUnavailable(DomainError):
