@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 import qrcode
 from fpdf import FPDF
+from fpdf.fonts import FontFace
 
 from events import tickets
 from events.errors import BadgeFontMissing, InvalidInput
@@ -241,7 +242,10 @@ def checkin_list_pdf(title: str, rows: list[tuple[str, str, str, str]], printed:
     pdf.cell(0, 5, printed, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     widths = (8, 70, 55, 25, 20, 10)
-    with pdf.table(col_widths=widths, text_align="LEFT", line_height=6) as table:
+    heading = FontFace(emphasis="", fill_color=(230, 230, 230))
+    with pdf.table(
+        col_widths=widths, text_align="LEFT", line_height=6, headings_style=heading
+    ) as table:
         header = table.row()
         for text in ("#", "Name", "Organisation", "State", "In at", ""):
             header.cell(text)
