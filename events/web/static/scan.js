@@ -291,6 +291,10 @@
     e.preventDefault(); var v = input.value; input.value = ""; handle(v);
   });
   $("result-next").addEventListener("click", next);
+  // a new direction: back to the code field, ready for the next ticket
+  document.querySelectorAll("input[name=direction]").forEach(function (radio) {
+    radio.addEventListener("change", function () { input.focus(); });
+  });
   // Enter on an empty field dismisses the result; after a typed code it is the scanner's
   // Enter, which submits that code (its result replaces the one shown), never drops it.
   document.addEventListener("keydown", function (e) {
