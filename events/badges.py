@@ -10,8 +10,9 @@ character. Sizes: A6 (105 x 148 mm, portrait) and `label` (101 x 76 mm, the comm
 badge label).
 
 A whole event's badges are read from the database 200 rows at a time and drawn in a worker
-thread (the event loop keeps serving); memory grows by a few kB per badge, and one document
-holds at most MAX_BADGES (past that, ask for pages with `?after=`).
+thread (the event loop keeps serving); one document holds at most MAX_BADGES (about 1 MiB
+and a few seconds: ~13 ms a badge, most of it the QR code); past that the answer's `Link:
+<...?after=N>; rel="next"` gives the next part.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ from zoneinfo import ZoneInfo
 
 import qrcode
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from events import tickets
 from events.errors import BadgeFontMissing, InvalidInput
@@ -37,7 +37,7 @@ from events.queries import door as q
 
 Size = Literal["a6", "label"]
 SIZES: dict[str, tuple[float, float]] = {"a6": (105.0, 148.0), "label": (101.0, 76.0)}
-MAX_BADGES = 5000
+MAX_BADGES = 500  # per document: ~13 ms each, so a few seconds; ?after= for the next
 STATUSES = ("confirmed", "waitlisted", "cancelled", "pending", "rejected")
 ORGANISATION_KEYS = ("organisation", "organization", "company", "org", "employer")
 CATEGORY_KEYS = ("category", "ticket_category", "ticket_type", "role")
@@ -136,14 +136,21 @@ async def registration_row(conn: Connection, registration_id: Any) -> Row:
 
 
 async def event_badges(
-    conn: Connection, event: Row, statuses: list[str], *, after: int = 0
+    conn: Connection,
+    event: Row,
+    statuses: list[str],
+    *,
+    after: int = 0,
+    limit: int | None = None,
 ) -> list[tuple[int, Badge]]:
+    """The badges of registrations in `statuses` after registration number `after`, in
+    creation order, `limit` at most (None: all)."""
     key = await tickets.event_key(conn, event["id"])
     out: list[tuple[int, Badge]] = []
     async for chunk in q.badge_registrations(conn, event["id"], statuses, after=after):
         for r in chunk:
             out.append((int(r["seq"]), await badge_of(conn, r, event, key)))
-            if len(out) >= MAX_BADGES:
+            if limit is not None and len(out) >= limit:
                 return out
     return out
 
@@ -166,19 +173,41 @@ def _document(size: tuple[float, float] = SIZES["a6"]) -> FPDF:
 
 
 def _qr(pdf: FPDF, code: str, x: float, y: float, side: float) -> None:
-    matrix = qrcode.QRCode(border=0, error_correction=qrcode.constants.ERROR_CORRECT_M)
+    # one fixed mask: choosing the "best" of eight is most of the time and buys nothing a
+    # printed badge needs (every mask gives a valid code)
+    matrix = qrcode.QRCode(
+        border=0, error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=0
+    )
     matrix.add_data(code)
     cells = matrix.get_matrix()
     step = side / len(cells)
     pdf.set_fill_color(0, 0, 0)
-    for row_index, row in enumerate(cells):
-        start = None
+    for left, top, width, height in qr_rectangles(cells):
+        pdf.rect(x + left * step, y + top * step, width * step, height * step, "F")
+
+
+def qr_rectangles(cells: list[list[bool]]) -> list[tuple[int, int, int, int]]:
+    """The dark modules as few rectangles (left, top, width, height): each row's runs, a run
+    merged with the same run in the rows below it."""
+    runs: list[set[tuple[int, int]]] = []
+    for row in cells:
+        found, start = set(), None
         for col, dark in enumerate([*row, False]):
             if dark and start is None:
                 start = col
             elif not dark and start is not None:
-                pdf.rect(x + start * step, y + row_index * step, (col - start) * step, step, "F")
+                found.add((start, col))
                 start = None
+        runs.append(found)
+    out = []
+    for top, row_runs in enumerate(runs):
+        for start, end in sorted(row_runs):
+            height = 1
+            while top + height < len(runs) and (start, end) in runs[top + height]:
+                runs[top + height].discard((start, end))
+                height += 1
+            out.append((start, top, end - start, height))
+    return out
 
 
 def _fit(pdf: FPDF, text: str, width: float, largest: float, smallest: float = 7) -> None:
@@ -231,28 +260,43 @@ def badges_pdf(badges: list[Badge], size: Size) -> bytes:
 
 
 def checkin_list_pdf(title: str, rows: list[tuple[str, str, str, str]], printed: str) -> bytes:
-    """A4 list: name, organisation, state, checked in at, and a box to tick."""
+    """A4 list: number, name, organisation, state, checked in at, and a box to tick; the
+    heading repeats on every page."""
     pdf = _document((210.0, 297.0))
-    pdf.set_auto_page_break(True, margin=12)
+    pdf.set_auto_page_break(False)
     pdf.set_title("Check-in list")
-    pdf.add_page()
-    pdf.set_font_size(14)
-    pdf.cell(0, 8, title, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font_size(9)
-    pdf.cell(0, 5, printed, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    widths = (8, 70, 55, 25, 20, 10)
-    heading = FontFace(emphasis="", fill_color=(230, 230, 230))
-    with pdf.table(
-        col_widths=widths, text_align="LEFT", line_height=6, headings_style=heading
-    ) as table:
-        header = table.row()
-        for text in ("#", "Name", "Organisation", "State", "In at", ""):
-            header.cell(text)
-        for number, (name, organisation, state, when) in enumerate(rows, start=1):
-            line = table.row()
-            for text in (str(number), name, organisation, state, when, ""):
-                line.cell(text)
+    widths = (10.0, 72.0, 55.0, 24.0, 20.0, 10.0)
+    line = 6.5
+
+    def heading() -> None:
+        pdf.add_page()
+        pdf.set_font_size(14)
+        pdf.set_xy(6, 8)
+        pdf.cell(0, 8, title)
+        pdf.set_font_size(8)
+        pdf.set_xy(6, 16)
+        pdf.cell(0, 5, f"{printed} · page {pdf.page_no()}")
+        pdf.set_xy(6, 23)
+        pdf.set_fill_color(230, 230, 230)
+        for width, text in zip(
+            widths, ("#", "Name", "Organisation", "State", "In at", ""), strict=True
+        ):
+            pdf.cell(width, line, text, border=1, fill=True)
+        pdf.set_font_size(9)
+
+    heading()
+    y = 23 + line
+    for number, (name, organisation, state, when) in enumerate(rows, start=1):
+        if y + line > 297 - 10:
+            heading()
+            y = 23 + line
+        pdf.set_xy(6, y)
+        for width, text in zip(
+            widths, (str(number), name, organisation, state, when, ""), strict=True
+        ):
+            _fit(pdf, text, width - 2, 9, 5)
+            pdf.cell(width, line, text, border=1)
+        y += line
     return bytes(pdf.output())
 
 

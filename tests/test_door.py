@@ -13,9 +13,14 @@ from typing import Any
 import httpx
 import pypdf
 import pytest
+import qrcode
+import zxingcpp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from events import walkins
+from events import badges, walkins
 from events.db import Database
+from events.errors import InvalidInput
 from events.queries import Connection, Row
 from tests.conftest import Partner, assert_problem, create_event
 from tests.test_checkin import Door, door_for, refusal, register
@@ -380,3 +385,88 @@ async def test_an_events_badges_and_check_in_list(
     )
     assert text.index("李嘉欣") < text.index("黃小明")  # by name
     assert "Wong Siu Ming" in text and "Lee Ka Yan" in text
+
+
+async def test_badges_come_in_parts_with_a_link_to_the_next(
+    client: httpx.AsyncClient, partner: Partner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(badges, "MAX_BADGES", 2)
+    event = await create_event(client, partner)
+    for name in ("One", "Two", "Three"):
+        await register(client, event, name)
+    url = f"/api/v1/events/{event['id']}/badges.pdf?size=label"
+    first = await client.get(url, headers=partner.auth)
+    reader, text = pdf_text(first)
+    assert len(reader.pages) == 2 and "Three" not in text
+    link = first.headers["link"]
+    assert link.startswith("</api/v1/events/") and link.endswith('>; rel="next"')
+    rest, text = pdf_text(await client.get(link[1 : link.index(">")], headers=partner.auth))
+    assert len(rest.pages) == 1 and "Three" in text
+    _, text = pdf_text(
+        await client.get(f"/api/v1/events/{event['id']}/checkin-list.pdf", headers=partner.auth)
+    )
+    assert all(name in text for name in ("One", "Two", "Three"))  # the list is never cut
+
+
+async def test_a_walk_in_at_a_session_door_is_in_that_session(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    event = await create_event(client, partner)
+    session_id = await session_of(client, partner, event)
+    made = await client.post(
+        f"/api/v1/events/{event['id']}/door-tokens",
+        json={"label": "Room A door", "session_id": session_id},
+        headers=partner.auth,
+    )
+    room = Door(event, made.json()["token"])
+    walked = await client.post(
+        f"/api/v1/events/{event['id']}/walk-ins", json={"name": "Late Comer"}, headers=room.auth
+    )
+    assert walked.status_code == 201, walked.text
+    assert walked.json()["registration"]["sessions"] == [session_id]
+    stats = (await client.get(f"/api/v1/events/{event['id']}/stats", headers=room.auth)).json()
+    assert stats["session"]["checked_in"] == 1 and stats["session"]["registered"] == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.booleans(), min_size=5, max_size=5), min_size=5, max_size=5))
+def test_qr_rectangles_cover_exactly_the_dark_modules(cells: list[list[bool]]) -> None:
+    covered = [[False] * 5 for _ in range(5)]
+    for left, top, width, height in badges.qr_rectangles(cells):
+        for y in range(top, top + height):
+            for x in range(left, left + width):
+                assert not covered[y][x], "rectangles overlap"
+                covered[y][x] = True
+    assert covered == cells
+
+
+def test_the_badge_qr_drawing_reads_back_as_the_ticket_code() -> None:
+    code = "AEAQCAI7SBFDLTMHNWD2AFS2DL3FG2S2LP6ADB6DU6HW54XKNORXMGTHUMV746XZWILKTJX76VC5I2G6D"
+    made = qrcode.QRCode(
+        border=0, error_correction=qrcode.constants.ERROR_CORRECT_M, mask_pattern=0
+    )
+    made.add_data(code)
+    cells = made.get_matrix()
+    scale, quiet = 8, 4
+    side = (len(cells) + 2 * quiet) * scale
+    pixels = bytearray([255]) * (side * side)
+    for left, top, width, height in badges.qr_rectangles(cells):
+        for y in range((top + quiet) * scale, (top + height + quiet) * scale):
+            start = (left + quiet) * scale
+            pixels[y * side + start : y * side + start + width * scale] = bytes(width * scale)
+    found = zxingcpp.read_barcodes(memoryview(bytes(pixels)).cast("B", (side, side)))
+    assert [f.text for f in found] == [code]
+
+
+@given(st.text(max_size=30))
+def test_badge_query_parameters_are_a6_label_or_a_422(value: str) -> None:
+    try:
+        assert badges.parse_size(value) in ("a6", "label")
+        assert value in ("", "a6", "label")
+    except InvalidInput:
+        assert value not in ("", "a6", "label")
+    try:
+        wanted = badges.parse_statuses(value)
+        assert wanted and set(wanted) <= set(badges.STATUSES)
+    except InvalidInput:
+        pass

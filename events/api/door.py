@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from starlette.responses import Response
 
 from events import badges, catalog, checkin, registration, tickets, walkins
@@ -33,11 +35,13 @@ async def walk_in(call: Call) -> WalkInOut:
     )
 
 
-def _pdf(body: bytes, filename: str) -> Response:
+def _pdf(body: bytes, filename: str, link: str | None = None) -> Response:
     headers = {
         "Content-Disposition": f'inline; filename="{filename}"',
         "Cache-Control": "private, no-store",
     }
+    if link:
+        headers["Link"] = f'<{link}>; rel="next"'
     return Response(body, media_type=PDF, headers=headers)
 
 
@@ -76,8 +80,8 @@ async def badge(call: Call) -> Response:
 
 @api.get(
     "/api/v1/events/{event_id}/badges.pdf",
-    "Every badge of the event as one PDF, ?status=confirmed (default), ?size=a6|label,"
-    " ?after=<seq> for the next 5,000 (hosts, door)",
+    "The event's badges as one PDF, ?status=confirmed (default), ?size=a6|label; 500 at"
+    " most, `Link: rel=next` (?after=) for the rest (hosts, door)",
     auth="door",
     media_type=PDF,
 )
@@ -87,9 +91,15 @@ async def event_badges(call: Call) -> Response:
     after = _after(call.query("after"))
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))
     assert door.event is not None
-    found = await badges.event_badges(call.conn, door.event, statuses, after=after)
+    found = await badges.event_badges(
+        call.conn, door.event, statuses, after=after, limit=badges.MAX_BADGES
+    )
     drawn = await badges.render_badges([b for _, b in found], size)
-    return _pdf(drawn, f"badges-{door.event['slug']}.pdf")
+    link = None
+    if len(found) == badges.MAX_BADGES:
+        query = {k: v for k, v in call.request.query_params.items() if k != "after"}
+        link = f"{call.request.url.path}?{urlencode({**query, 'after': found[-1][0]})}"
+    return _pdf(drawn, f"badges-{door.event['slug']}.pdf", link)
 
 
 @api.get(
