@@ -17,14 +17,17 @@ The code is the last path segment of the problem's `type` and never changes once
     │   ├── InvalidState              invalid-state (e.g. publishing a cancelled event)
     │   └── AlreadyExists             already-exists
     ├── CheckinRefused            a scan that does not admit; `result` in the body
-    │   ├── AlreadyCheckedIn      409 already-checked-in   (+ the first `checked_in_at`)
+    │   ├── AlreadyCheckedIn      409 already-checked-in   (+ the first `checked_in_at`, `door`)
     │   ├── TicketCancelled       409 cancelled
     │   ├── WrongEvent            409 wrong-event
+    │   ├── WrongSession          409 wrong-session        (a session door, not its session)
     │   ├── NotConfirmed          409 not-confirmed
+    │   ├── NotInside             409 not-inside           (a scan `out` of someone not in)
     │   └── InvalidTicket         422 invalid              (unreadable, altered, forged)
     ├── PayloadTooLarge           413 payload-too-large
     ├── UnsupportedMediaType      415 unsupported-media-type
     ├── RateLimited               429 rate-limited
+    ├── BadgeFontMissing          503 badge-font-missing
     └── DatabaseUnavailable       503 database-unavailable
 """
 

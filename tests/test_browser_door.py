@@ -82,6 +82,13 @@ async def test_the_scanner_reloads_offline_scans_and_uploads_once(
         await scan_by_keyboard(page, regs[0]["ticket"]["code"])
         await expect_result(page, "accepted", names[0], GREEN)
         await expect(page.locator("#n-inside")).to_have_text("2")
+        await page.keyboard.press("Escape")
+        # someone at the door without a registration
+        await page.get_by_label("Name", exact=True).fill("黃小明 Wong Siu Ming")
+        await page.get_by_role("button", name="Register and check in").click()
+        await expect_result(page, "accepted", "黃小明 Wong Siu Ming", GREEN)
+        await expect(page.locator("#n-checked")).to_have_text("3")
+        await expect(page.locator("#n-inside")).to_have_text("3")
     finally:
         await context.close()
 

@@ -43,6 +43,7 @@ SCRIPT_MESSAGES = {
     "at_door": N_("Checked in at %s, %s"),
     "state_cancelled": N_("cancelled"),
     "revoked_door": N_("This door link is not valid"),
+    "event_full": N_("No seats left"),
     "at": N_("Checked in at %s"),
     "offline_checked": N_("Checked on this device; will be uploaded"),
     "new_registration": N_("(new registration)"),

@@ -216,6 +216,7 @@
       ? request("POST", "/checkins", { code: code, device: device, scanned_at: scannedAt,
           direction: dir })
         .then(function (r) {
+          if (r.status === 401) revoked(); // the door token was revoked: no offline admits
           if (r.status >= 500 || r.status === 401 || r.status === 403) throw new Error("server");
           return r.json();
         })
@@ -419,6 +420,33 @@
     offlineReady = navigator.serviceWorker.register("/scan-sw.js", { scope: "/scan" })
       .then(function () { return keepForOffline(); }).catch(function () {});
   }
+
+  // --- a walk-in: registered and checked in at once (online only: it takes a seat) -------
+  $("walkin-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var name = $("walkin-name").value.trim(), email = $("walkin-email").value.trim();
+    if (!name) return;
+    var body = { name: name }; if (email) body.email = email;
+    var headers = Object.assign({ "Content-Type": "application/json",
+      "Idempotency-Key": randomId() }, auth);
+    fetch(api + "/walk-ins", { method: "POST", headers: headers, body: JSON.stringify(body) })
+      .then(function (r) {
+        return r.json().then(function (answer) {
+          if (r.status === 201) {
+            var reg = answer.registration, t = parse(reg.ticket ? reg.ticket.code : "");
+            if (t) remember(t.seq, answer.checkin.checked_in_at, "in", answer.checkin.door);
+            $("walkin-form").reset();
+            show("accepted", reg.name, null, false, null, "in");
+            refreshStats(); refreshKit();
+          } else {
+            var full = /event-full|session-full/.test(answer.type || "");
+            show("invalid", name, null, false, null, "in");
+            $("result-title").textContent = full ? T.event_full : (answer.detail || T.error);
+          }
+        });
+      }).catch(function () { show("invalid", name, null, false, null, "in");
+        $("result-title").textContent = T.error; });
+  });
 
   window.addEventListener("online", function () { showNetwork(); upload(); });
   window.addEventListener("offline", showNetwork);
