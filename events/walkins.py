@@ -43,8 +43,9 @@ class WalkInIn(msgspec.Struct, forbid_unknown_fields=True):
     locale: registration.Locale = "en"
 
 
-class WalkInOut(msgspec.Struct):
-    registration: RegistrationOut
+class WalkInOut(RegistrationOut):
+    """The new registration (as registering answers), with its check-in."""
+
     checkin: ScanResult
 
 
@@ -101,4 +102,4 @@ async def walk_in(
     found = await registration_q.registration(conn, created["id"])
     assert found is not None
     out = await registration.render(conn, found, base_url=base_url, with_secret=True)
-    return WalkInOut(out, scanned)
+    return WalkInOut(**msgspec.structs.asdict(out), checkin=scanned)

@@ -433,7 +433,7 @@
       .then(function (r) {
         return r.json().then(function (answer) {
           if (r.status === 201) {
-            var reg = answer.registration, t = parse(reg.ticket ? reg.ticket.code : "");
+            var reg = answer, t = parse(reg.ticket ? reg.ticket.code : "");
             if (t) remember(t.seq, answer.checkin.checked_in_at, "in", answer.checkin.door);
             $("walkin-form").reset();
             show("accepted", reg.name, null, false, null, "in");
