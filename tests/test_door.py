@@ -470,3 +470,26 @@ def test_badge_query_parameters_are_a6_label_or_a_422(value: str) -> None:
         assert wanted and set(wanted) <= set(badges.STATUSES)
     except InvalidInput:
         pass
+
+
+async def test_the_scanner_is_an_installable_offline_app(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    event = await create_event(client, partner, reentry=True)
+    door = await door_for(client, partner, event)
+    page = await client.get(f"/scan?token={door.token}")
+    assert f'rel="manifest" href="/scan.webmanifest?token={door.token}"' in page.text
+    assert 'name="direction"' in page.text and "Hall 3 north door" in page.text
+    manifest = await client.get(f"/scan.webmanifest?token={door.token}")
+    assert manifest.headers["content-type"].startswith("application/manifest+json")
+    body = manifest.json()
+    assert body["start_url"] == f"/scan?token={door.token}" and body["display"] == "standalone"
+    for icon in body["icons"]:
+        assert (await client.get(icon["src"])).status_code == 200
+    worker = await client.get("/scan-sw.js")
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["service-worker-allowed"] == "/scan"
+    assert "respondWith" in worker.text
+    without = await create_event(client, partner)
+    plain = await client.get(f"/scan?token={(await door_for(client, partner, without)).token}")
+    assert 'name="direction"' not in plain.text  # no in/out without re-entry

@@ -103,7 +103,11 @@ async def manifest(request: Request) -> Response:
         "display": "standalone",
         "background_color": "#ffffff",
         "theme_color": "#1d4ed8",
-        "icons": [{"src": "/static/scan-icon.svg", "sizes": "any", "type": "image/svg+xml"}],
+        "icons": [
+            {"src": "/static/scan-icon-192.png", "sizes": "192x192", "type": "image/png"},
+            {"src": "/static/scan-icon-512.png", "sizes": "512x512", "type": "image/png"},
+            {"src": "/static/scan-icon.svg", "sizes": "any", "type": "image/svg+xml"},
+        ],
     }
     headers = {"Cache-Control": "private, no-cache"}
     return Response(

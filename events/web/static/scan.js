@@ -404,7 +404,8 @@
   // --- offline start: the service worker, and this page and its files in the cache ------
   function keepForOffline() {
     if (!("caches" in window) || !navigator.onLine) return Promise.resolve();
-    var urls = [location.href, config.jsqr];
+    // this page as opened, and as the installed app opens it (the manifest's start_url)
+    var urls = [location.href, "/scan?token=" + encodeURIComponent(config.token), config.jsqr];
     document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=manifest]")
       .forEach(function (el) { urls.push(el.src || el.href); });
     return caches.open("scan").then(function (c) {
