@@ -150,9 +150,22 @@
       if (r.status === 401) { revoked(); return; }
       if (r.status === 200) {
         var etag = r.headers.get("ETag");
-        return r.json().then(function (body) { body.etag = etag; kit = body; save(kitKey, kit); });
+        return r.json().then(function (body) {
+          body.etag = etag; kit = body; save(kitKey, kit); settle();
+        });
       }
     }).catch(function () {}).then(importKey);
+  }
+  // What this device remembered and the kit now says too is the kit's from now on (so an
+  // undo at the office, say, shows here once the kit has it).
+  function settle() {
+    if (queue().length) return;
+    var s = seen(), kept = {};
+    Object.keys(s).forEach(function (seq) {
+      var k = kit.checkins && kit.checkins[seq];
+      if (!k || k.inside !== s[seq].inside) kept[seq] = s[seq];
+    });
+    save(seenKey, kept);
   }
   function revoked() {
     localStorage.removeItem(kitKey); kit = null; publicKey = null;
