@@ -15,13 +15,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import jobs, mail, ratelimit, web
+from events import inbound, jobs, mail, ratelimit, web
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
 from events.api import docs, openapi
 from events.api import door as door_api
 from events.api import hosting as hosting_api
+from events.api import lifecycle as lifecycle_api
 from events.api import registration as registration_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
 from events.api.routing import Endpoint, starlette_route, utcnow
@@ -32,6 +33,7 @@ log = logging.getLogger("events")
 
 ROUTERS = [
     catalog_api.api,
+    lifecycle_api.api,
     hosting_api.api,
     registration_api.api,
     calendar_api.api,
@@ -90,6 +92,7 @@ def create_app(
             async with (
                 mail.worker_running(db, settings, clock=clock) as app.state.mail_worker,
                 jobs.runner_running(db, settings, clock=clock) as app.state.jobs,
+                inbound.running(db, settings, clock=clock),
             ):
                 _freeze_start_up_objects()
                 yield

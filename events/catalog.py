@@ -29,6 +29,9 @@ Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
 Visibility = Literal["public", "unlisted", "private"]
+#: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
+#: or nothing.
+CalendarReplies = Literal["cancel", "notify", "ignore"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
 
 
@@ -61,6 +64,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
+    calendar_replies: CalendarReplies = "cancel"
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -77,6 +81,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
+    calendar_replies: CalendarReplies | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
@@ -127,6 +132,7 @@ class EventOut(msgspec.Struct):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     questions: list[Question]
+    calendar_replies: CalendarReplies
     hosts: list[Host]
     sessions: list[SessionOut]
     revision: int
@@ -213,6 +219,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
         questions=msgspec.convert(e["questions"], list[Question]),
+        calendar_replies=e["calendar_replies"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],
@@ -271,6 +278,10 @@ async def patch_event(
     changes = {k: v for k, v in changes.items() if event[k] != v}
     if "capacity" in changes:
         await registration.change_capacity(conn, event, changes["capacity"], now)
+    if changes.keys() & {"starts_at", "ends_at"}:
+        from events.lifecycle import follow_event
+
+        await follow_event(conn, event, changes)  # sessions move with the event's start
     if changes:
         moved = bool(
             changes.keys()
@@ -394,6 +405,11 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
         raise InvalidInput(errors)
     if s["ends_at"] <= s["starts_at"]:
         raise InvalidInput.one("ends_at", "must be after starts_at")
+    from events.lifecycle import session_errors
+
+    errors = session_errors(s, event)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def valid_timezone(name: str) -> bool:

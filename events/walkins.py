@@ -44,9 +44,9 @@ class WalkInIn(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class WalkInOut(RegistrationOut):
-    """The new registration (as registering answers), with its check-in."""
+    """The new registration (as registering answers), with its check-in (always there)."""
 
-    checkin: ScanResult
+    checkin: ScanResult | None = None
 
 
 def _fields(data: WalkInIn) -> dict[str, object]:

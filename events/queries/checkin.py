@@ -217,3 +217,15 @@ async def attendees(
             limit,
         )
     )
+
+
+async def checked_in_count(conn: Connection, event_id: UUID) -> int:
+    """Confirmed registrations checked in at the event's door."""
+    return int(
+        await conn.fetchval(
+            "SELECT count(*) FROM checkins c JOIN registrations r ON r.id = c.registration_id"
+            " WHERE c.event_id = $1 AND c.scope = $1 AND c.undone_at IS NULL"
+            " AND r.status = 'confirmed'",
+            event_id,
+        )
+    )

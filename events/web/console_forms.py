@@ -28,7 +28,7 @@ MESSAGES = {
     "registration_opens_at": N_("Please enter a date and time, or leave it empty."),
     "registration_closes_at": N_("Registration must close after it opens."),
     "questions": N_("Each question needs a label; a choice needs options."),
-    "partner": N_("No partner has this name (use their short name, e.g. hkte)."),
+    "partner": N_("No partner has this name: choose one from the list."),
     "label": N_("Please check this field."),
 }
 EVENT_FIELDS = (
