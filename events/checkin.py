@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta
 
-from events import catalog, tickets
+from events import audit, catalog, tickets
 from events.errors import (
     AlreadyCheckedIn,
     CheckinRefused,
@@ -137,8 +137,14 @@ class Door:
     event_id: UUID
     token_id: UUID | None
     event: Row | None = None
+    actor: Actor | None = None  # who scans, for the audit log
     label: str = ""  # recorded on each check-in: the door token's label, or the host
     session_id: UUID | None = None  # a session door's session
+
+    def __post_init__(self) -> None:
+        if not self.label and self.actor is not None and self.actor.kind == "partner":
+            # a host scanning (the API, the console's desk): its console user, else its slug
+            object.__setattr__(self, "label", self.actor.label or self.actor.partner_slug or "")
 
 
 async def door(conn: Connection, actor: Actor, event_id: str, *, load: bool = True) -> Door:
@@ -150,11 +156,11 @@ async def door(conn: Connection, actor: Actor, event_id: str, *, load: bool = Tr
         parsed = catalog.parse_id(event_id)
         if parsed is None or parsed != actor.event_id:
             raise Forbidden("A door token may only do check-in work for its own event")
-        return Door(parsed, actor.token_id, None, actor.label, actor.session_id)
+        return Door(parsed, actor.token_id, None, actor, actor.label, actor.session_id)
     event = await catalog.load_for(conn, actor, event_id, "checkin")
     if actor.kind == "door":
-        return Door(event["id"], actor.token_id, event, actor.label, actor.session_id)
-    return Door(event["id"], None, event, actor.partner_slug or "")
+        return Door(event["id"], actor.token_id, event, actor, actor.label, actor.session_id)
+    return Door(event["id"], None, event, actor)
 
 
 # --- scanning ------------------------------------------------------------------------------
@@ -256,6 +262,7 @@ async def _scan(
         "token_id": at.token_id,
         "nonce": nonce,
         "door": at.label,
+        "actor": _audit_actor(at),
     }
     found = await (q.scan if direction == "in" else q.scan_out)(
         conn,
@@ -266,6 +273,11 @@ async def _scan(
         checkin=move,
     )
     return _decide(found, ticket.ticket_version, proposed, direction)
+
+
+def _audit_actor(at: Door) -> tuple[str, str | None, str]:
+    by = audit.who(at.actor) if at.actor else audit.Who("door", str(at.token_id), "")
+    return by.type, by.id, by.label
 
 
 def _decide(
@@ -388,6 +400,15 @@ async def undo(
         raise NotFound("This registration is not checked in")
     found = await q.checkin(conn, undone)
     assert found is not None
+    await audit.record(
+        conn,
+        actor,
+        "checkin.undone",
+        ("registration", registration_id),
+        {"undone_at": [None, now.isoformat()]},
+        event_id=event["id"],
+        now=now,
+    )
     return checkin_out(found, _zone(event["timezone"]))
 
 

@@ -19,7 +19,7 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import checkin, registration, tickets
+from events import audit, checkin, registration, tickets
 from events.checkin import Door, ScanResult
 from events.errors import (
     AlreadyRegistered,
@@ -90,6 +90,16 @@ async def walk_in(
         raise RegistrationClosed("The event is cancelled")
     created = await _take_seat(conn, event, fields, now)
     await q.mark_walk_in(conn, created["id"])
+    if at.actor is not None:
+        await audit.record(
+            conn,
+            at.actor,
+            "registration.walk_in",
+            ("registration", created["id"]),
+            {"walk_in": [None, True]},
+            event_id=event["id"],
+            now=now,
+        )
     if str(fields["email"]).endswith("@" + NO_EMAIL_DOMAIN):
         await q.skip_mail(conn, created["id"])
     if at.session_id is not None:

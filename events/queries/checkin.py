@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from events.queries import Connection, Row, row, rows
+from events.queries.audit import AUDIT_COLUMNS
 
 _REGISTRATION = (
     "WITH r AS ("
@@ -36,10 +37,12 @@ async def scan(
 
     Reads the registration, and when it may enter (confirmed, this ticket version, holding
     `session_id` if given, event not cancelled) inserts the check-in proposed in `checkin`
-    (id, checked_in_at, recorded_at, device, token_id, nonce, door). The unique index on live
-    check-ins decides between concurrent scans: the loser's update returns the first
-    check-in. A ticket that went out comes back in when the event allows re-entry; the scan
-    that moved it finds its own id in `last_move`, every other one the first check-in.
+    (id, checked_in_at, recorded_at, device, token_id, nonce, door, and the audit log's actor
+    as (type, id, label)). The unique index on live check-ins decides between concurrent
+    scans: the loser's update returns the first check-in. A ticket that went out comes back in
+    when the event allows re-entry; the scan that moved it finds its own id in `last_move`,
+    every other one the first check-in. The move is logged in the same statement
+    (`checkin.created`, or `checkin.reentered`).
     None: no such registration in this event.
     """
     return row(
@@ -58,10 +61,18 @@ async def scan(
             "  moved_at = CASE WHEN NOT checkins.inside"
             "   AND (SELECT reentry FROM events WHERE id = $1) THEN $6 ELSE checkins.moved_at END,"
             "  inside = checkins.inside OR (SELECT reentry FROM events WHERE id = $1)"
-            " RETURNING id, checked_in_at, door, last_move, moved_at"
+            " RETURNING id, checked_in_at, door, last_move, moved_at, registration_id, session_id,"
+            "  device"
             "), m AS ("
             " INSERT INTO checkin_moves (id, checkin_id, direction, at, door, device)"
             " SELECT $5, c.id, 'in', $6, $11, $8 FROM c WHERE c.last_move = $5"
+            "), logged AS (INSERT INTO audit_log" + AUDIT_COLUMNS + " SELECT $7, $1, $12, $13, $14,"
+            "  CASE WHEN c.id = $5 THEN 'checkin.created' ELSE 'checkin.reentered' END,"
+            "  'registration', c.registration_id::text,"
+            "  jsonb_build_object('checked_in_at', jsonb_build_array(NULL, c.moved_at),"
+            "   'session_id', jsonb_build_array(NULL, c.session_id),"
+            "   'device', jsonb_build_array(NULL, $8::text), 'door', jsonb_build_array(NULL, $11::text))"
+            " FROM c WHERE c.last_move = $5"
             ")" + _OUTCOME,
             event_id,
             registration_seq,
@@ -74,6 +85,7 @@ async def scan(
             checkin["token_id"],
             checkin["nonce"],
             checkin["door"],
+            *checkin["actor"],
         )
     )
 
@@ -96,10 +108,15 @@ async def scan_out(
             " WHERE checkins.registration_id = r.id AND checkins.scope = coalesce($4, $1)"
             "  AND checkins.undone_at IS NULL AND checkins.inside AND r.ticket_version = $3"
             " RETURNING checkins.id, checkins.checked_in_at, checkins.door, checkins.last_move,"
-            "  checkins.moved_at"
+            "  checkins.moved_at, checkins.registration_id"
             "), m AS ("
             " INSERT INTO checkin_moves (id, checkin_id, direction, at, door, device)"
             " SELECT $5, c.id, 'out', $6, $7, $8 FROM c"
+            "), logged AS (INSERT INTO audit_log" + AUDIT_COLUMNS + " SELECT $9, $1, $10, $11, $12,"
+            "  'checkin.exited', 'registration', c.registration_id::text,"
+            "  jsonb_build_object('inside', jsonb_build_array(true, false),"
+            "   'door', jsonb_build_array(NULL, $7::text))"
+            " FROM c"
             ")" + _OUTCOME,
             event_id,
             registration_seq,
@@ -109,6 +126,8 @@ async def scan_out(
             checkin["checked_in_at"],
             checkin["door"],
             checkin["device"],
+            checkin["recorded_at"],
+            *checkin["actor"],
         )
     )
 

@@ -9,6 +9,7 @@ from events.queries import Connection, Row, rows
 
 _DESK = (
     "SELECT r.id, r.seq, r.name, r.email, r.status, r.answers, r.created_at, r.locale,"
+    " r.calendar_reply, r.calendar_replied_at,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
     "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"
