@@ -143,6 +143,15 @@ async def test_out_and_in_again_with_reentry(client: httpx.AsyncClient, partner:
     assert (await scan(client, door, code)).json()["result"] == "accepted"
     refusal(await scan(client, door, code), 409, "already_checked_in")
     assert (await client.get(stats_url, headers=door.auth)).json()["inside"] == 1
+    log = await client.get(f"/api/v1/events/{event['id']}/audit", headers=partner.auth)
+    moves = [e for e in log.json()["items"] if e["action"].startswith("checkin.")]
+    assert [e["action"] for e in moves] == [
+        "checkin.reentered",
+        "checkin.exited",
+        "checkin.created",
+    ]
+    assert {e["actor"]["type"] for e in moves} == {"door"}
+    assert moves[1]["changes"]["door"] == [None, "Hall 3 north door"]
 
 
 async def test_without_reentry_a_second_in_is_already_checked_in(
