@@ -198,10 +198,11 @@ class Database:
             return "database-unreachable"
         except asyncpg.exceptions.UndefinedTableError:
             return "migrations-pending"
-        if status.in_recovery:
-            return "in-recovery"
-        if status.read_only:
-            return "read-only"
+        if status.in_recovery or status.read_only:
+            # connected to a standby (or a demoted primary): the next connections are made
+            # anew, so a multi-host URL with target_session_attrs=read-write finds the primary
+            await self.pool.expire_connections()
+            return "in-recovery" if status.in_recovery else "read-only"
         if status.applied < len(shipped):
             return "migrations-pending"
         return None
