@@ -10,6 +10,7 @@ events/embedded.py does.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import shutil
@@ -127,8 +128,7 @@ class PgNode:
         _own(signal_file)
         self._configure(
             primary_conninfo=(
-                f"'host=127.0.0.1 port={primary.port} user=postgres"
-                f" application_name={self.name}'"
+                f"'host=127.0.0.1 port={primary.port} user=postgres application_name={self.name}'"
             ),
             synchronous_standby_names="''",
         )
@@ -157,10 +157,8 @@ class PgNode:
 
     def stop_quietly(self) -> None:
         if (self.data / "postmaster.pid").exists():
-            try:
+            with contextlib.suppress(RuntimeError):
                 self.stop("immediate")
-            except RuntimeError:
-                pass
 
     def promote(self) -> None:
         _run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-w", "promote"])
@@ -242,7 +240,9 @@ class HAProxy:
         text = (
             template.replace("bind :80", f"bind 127.0.0.1:{self.port}")
             .replace("/etc/haproxy/errors/", f"{DOCS}/errors/")
-            .replace("    server app1 10.0.0.21:8000\n    server app2 10.0.0.22:8000", "\n".join(lines))
+            .replace(
+                "    server app1 10.0.0.21:8000\n    server app2 10.0.0.22:8000", "\n".join(lines)
+            )
         )
         text = "\n".join(line for line in text.splitlines() if "log /dev/log" not in line)
         (self.home / "haproxy.cfg").write_text(text + "\n")

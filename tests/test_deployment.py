@@ -127,6 +127,16 @@ class Surge:
     transient: dict[str, int] = field(default_factory=dict)  # "503 outcome-unknown" → count
     other: list[tuple[int, int, str]] = field(default_factory=list)
     created_at: list[float] = field(default_factory=list)  # monotonic time of each 201
+    milestones: dict[int, asyncio.Event] = field(default_factory=dict)  # answered → reached
+
+    def one_more(self) -> None:
+        self.answered += 1
+        reached = self.milestones.get(self.answered)
+        if reached is not None:
+            reached.set()
+
+    async def reach(self, answered: int) -> None:
+        await self.milestones.setdefault(answered, asyncio.Event()).wait()
 
 
 async def _attempt(client: httpx.AsyncClient, url: str, n: int, surge: Surge) -> None:
@@ -159,7 +169,7 @@ async def _attempt(client: httpx.AsyncClient, url: str, n: int, surge: Surge) ->
             continue
         surge.other.append((n, status, response.text[:300]))
         break
-    surge.answered += 1
+    surge.one_more()
 
 
 async def _surge(deployment: Deployment, event_id: str, surge: Surge) -> None:
@@ -177,17 +187,12 @@ async def _surge(deployment: Deployment, event_id: str, surge: Surge) -> None:
         await asyncio.gather(*(one_client() for _ in range(CLIENTS)))
 
 
-async def _when(surge: Surge, answered: int) -> None:
-    while surge.answered < answered:
-        await asyncio.sleep(0.02)  # watching a real surge progress
-
-
 async def _fail_over(deployment: Deployment, surge: Surge) -> float:
     """Kill a node, then stop the primary and promote the replica; returns when the
     promotion (and PgBouncer's reload) was done."""
-    await _when(surge, KILL_NODE_AT)
+    await surge.reach(KILL_NODE_AT)
     deployment.nodes[0].process.kill()
-    await _when(surge, FAIL_OVER_AT)
+    await surge.reach(FAIL_OVER_AT)
     await asyncio.to_thread(deployment.primary.stop, "immediate")
     await asyncio.sleep(0.5)  # the failover manager noticing (Patroni takes longer)
     await asyncio.to_thread(deployment.replica.promote)
@@ -249,6 +254,8 @@ async def test_a_surge_through_a_node_kill_and_a_failover(deployment: Deployment
     event_id = await _create_event(deployment)
 
     surge = Surge()
+    for milestone in (KILL_NODE_AT, FAIL_OVER_AT):
+        surge.milestones[milestone] = asyncio.Event()
     started = time.monotonic()
     surging = asyncio.create_task(_surge(deployment, event_id, surge))
     promoted_at = await _fail_over(deployment, surge)
