@@ -100,6 +100,7 @@ def create_app(
                 _freeze_start_up_objects()
                 yield
         finally:
+            await app.state.limiter.close()
             await db.disconnect()
 
     async def openapi_json(request: Request) -> Response:

@@ -28,6 +28,8 @@ async def running(
 ) -> AsyncIterator[mail.MailWorker | None]:
     """The background work of this process for as long as the block lasts (none when
     `settings.mail_worker` is off); on the way out it finishes what it has in hand."""
+    if not settings.mail_worker:
+        log.info("background work: none here (a web node; `python -m events worker` does it)")
     async with mail.worker_running(db, settings, clock=clock) as mail_worker:
         yield mail_worker
 

@@ -82,8 +82,16 @@ class Limiter:
             )
             for name, limit in limits.items()
         }
-        self._strategy = FixedWindowRateLimiter(storage(storage_uri)) if limits else None
+        self._storage = storage(storage_uri) if limits else None
+        self._strategy = FixedWindowRateLimiter(self._storage) if self._storage else None
         self._reported = -_REPORT_EVERY
+
+    async def close(self) -> None:
+        """Close the storage's connections (Redis); `limits` has no method for it."""
+        client = getattr(getattr(self._storage, "bridge", None), "storage", None)
+        close = getattr(client, "aclose", None)
+        if close is not None:
+            await close()
 
     async def hit(self, name: str, client: str) -> bool:
         """Count one request; False when it is over the limit."""
