@@ -96,7 +96,8 @@ def create_app(
         await db.connect()
         try:
             await _migrate_if_reachable(db)
-            async with background.running(db, settings, clock=clock) as app.state.mail_worker:
+            async with background.running(db, settings, clock=clock) as work:
+                app.state.mail_worker, app.state.jobs = work.mail, work.jobs
                 _freeze_start_up_objects()
                 yield
         finally:

@@ -13,25 +13,35 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import datetime
 
-from events import mail
+from events import jobs, mail
 from events.db import Database
 from events.settings import Settings
 
 log = logging.getLogger("events.worker")
 
 
+@dataclass(frozen=True, slots=True)
+class Background:
+    mail: mail.MailWorker | None
+    jobs: jobs.JobRunner | None
+
+
 @contextlib.asynccontextmanager
 async def running(
     db: Database, settings: Settings, *, clock: Callable[[], datetime]
-) -> AsyncIterator[mail.MailWorker | None]:
+) -> AsyncIterator[Background]:
     """The background work of this process for as long as the block lasts (none when
     `settings.mail_worker` is off); on the way out it finishes what it has in hand."""
     if not settings.mail_worker:
         log.info("background work: none here (a web node; `python -m events worker` does it)")
-    async with mail.worker_running(db, settings, clock=clock) as mail_worker:
-        yield mail_worker
+    async with (
+        mail.worker_running(db, settings, clock=clock) as mail_worker,
+        jobs.runner_running(db, settings, clock=clock) as job_runner,
+    ):
+        yield Background(mail_worker, job_runner)
 
 
 async def run_until_stopped(
