@@ -190,10 +190,10 @@ class PgBouncer:
     def url(self) -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{self.database}"
 
-    def point_at(self, server_port: int) -> None:
+    def point_at(self, server_port: int, host: str = "127.0.0.1") -> None:
         template = (DOCS / "pgbouncer.ini").read_text()
         text = (
-            template.replace("host=10.0.0.11 port=5432", f"host=127.0.0.1 port={server_port}")
+            template.replace("host=10.0.0.11 port=5432", f"host={host} port={server_port}")
             .replace("listen_addr = 0.0.0.0", "listen_addr = 127.0.0.1")
             .replace("listen_port = 6432", f"listen_port = {self.port}")
             .replace("/etc/pgbouncer/userlist.txt", str(self.home / "users.txt"))
