@@ -88,6 +88,8 @@ class Database:
             "reset": _keep_session,
         }
         self._connect_timeout = connect_timeout
+        #: waiting for a free connection (every one busy: a stuck database) ends too
+        self._acquire_timeout = command_timeout or None
         self._pool: asyncpg.Pool[Any] | None = None
 
     async def connect(self) -> None:
@@ -154,7 +156,7 @@ class Database:
 
     async def _acquire(self) -> Connection:
         try:
-            proxy = await self.pool.acquire()
+            proxy = await self.pool.acquire(timeout=self._acquire_timeout)
         except BaseException as exc:
             await self._raise_for(exc, committing=False)
             raise
