@@ -13,8 +13,11 @@ and the service must answer again within 5 s of the promotion, without a restart
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import secrets
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -229,10 +232,6 @@ async def _stored(deployment: Deployment, event_id: str) -> dict[str, Any]:
 
 def _partner_token(deployment: Deployment) -> str:
     """`partner create` through PgBouncer: the CLI works there too."""
-    import json
-    import subprocess
-    import sys
-
     done = subprocess.run(
         [sys.executable, "-m", "events", "partner", "create", "--slug", "surge", "--name", "S"],
         env=deployment.nodes[1].env,
@@ -245,6 +244,22 @@ def _partner_token(deployment: Deployment) -> str:
     assert done.returncode == 0, done.stderr
     token: str = json.loads(done.stdout)["token"]
     return token
+
+
+def _migrate_by_multi_host_url(deployment: Deployment) -> Any:
+    old, new = deployment.primary.port, deployment.replica.port
+    url = f"postgresql://postgres@127.0.0.1:{old},127.0.0.1:{new}/events"
+    done = subprocess.run(
+        [sys.executable, "-m", "events", "migrate"],
+        env={**server_env(url + "?target_session_attrs=read-write")},
+        cwd=cluster.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 async def test_a_surge_through_a_node_kill_and_a_failover(deployment: Deployment) -> None:
@@ -282,4 +297,10 @@ async def test_a_surge_through_a_node_kill_and_a_failover(deployment: Deployment
     assert after, f"nothing was registered after the promotion: {report}\n{deployment.logs()}"
     assert min(after) < 5, f"first registration {min(after):.1f}s after the promotion; {report}"
     assert deployment.nodes[1].process.poll() is None
+    assert deployment.nodes[0].process.poll() is not None  # the killed one stayed dead
+    assert sum(surge.transient.values()) > 0, "the kill and the failover went unnoticed?"
+    async with httpx.AsyncClient(base_url=deployment.base) as client:
+        assert (await client.get("/readyz")).json() == {"status": "ready"}
+    # without PgBouncer, a multi-host URL finds the new primary by itself (the CLI here)
+    assert await asyncio.to_thread(_migrate_by_multi_host_url, deployment) == {"applied": []}
     print(f"\ndeployment surge: {report}; first 201 {min(after):.2f}s after the promotion")
