@@ -150,10 +150,10 @@ async def _attempt(client: httpx.AsyncClient, url: str, n: int, surge: Surge) ->
     while time.monotonic() < deadline:
         try:
             response = await client.post(url, json=body, headers=headers)
-        except httpx.TransportError:
-            status = 0
+        except httpx.TransportError as exc:
+            status, lost = 0, exc.__class__.__name__
         else:
-            status = response.status_code
+            status, lost = response.status_code, ""
         if status == 201:
             surge.created[n] = response.json()["id"]
             surge.created_at.append(time.monotonic())
@@ -162,7 +162,7 @@ async def _attempt(client: httpx.AsyncClient, url: str, n: int, surge: Surge) ->
             surge.full.add(n)
             break
         if status in (0, 502, 503, 504):
-            kind = "lost"
+            kind = f"lost ({lost})"
             if status:
                 assert response.headers["content-type"] == "application/problem+json"
                 assert response.headers["retry-after"]
@@ -296,11 +296,18 @@ async def test_a_surge_through_a_node_kill_and_a_failover(deployment: Deployment
     after = [t - promoted_at for t in surge.created_at if t > promoted_at]
     assert after, f"nothing was registered after the promotion: {report}\n{deployment.logs()}"
     assert min(after) < 5, f"first registration {min(after):.1f}s after the promotion; {report}"
-    assert deployment.nodes[1].process.poll() is None
+    assert deployment.nodes[1].process.poll() is None  # not restarted: it never stopped
     assert deployment.nodes[0].process.poll() is not None  # the killed one stayed dead
     assert sum(surge.transient.values()) > 0, "the kill and the failover went unnoticed?"
     async with httpx.AsyncClient(base_url=deployment.base) as client:
         assert (await client.get("/readyz")).json() == {"status": "ready"}
     # without PgBouncer, a multi-host URL finds the new primary by itself (the CLI here)
     assert await asyncio.to_thread(_migrate_by_multi_host_url, deployment) == {"applied": []}
+    # with no node left, the balancer's own answer is problem+json too
+    deployment.nodes[1].process.kill()
+    async with httpx.AsyncClient(base_url=deployment.base) as client:
+        gone = await client.get("/api/v1/events")
+    assert gone.status_code == 503 and gone.headers["retry-after"]
+    assert gone.headers["content-type"] == "application/problem+json"
+    assert gone.json()["type"].endswith("/service-unavailable")
     print(f"\ndeployment surge: {report}; first 201 {min(after):.2f}s after the promotion")
