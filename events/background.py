@@ -1,4 +1,5 @@
-"""Background work: the mail outbox and the periodic jobs, in the processes whose role it is.
+"""Background work: the mail outbox, the periodic jobs and the inbound mail of calendar
+replies (EVENTS_INBOUND_SMTP / _IMAP), in the processes whose role it is.
 
 `python -m events worker` runs only this; `serve` runs it beside the web app unless it is a
 web node only (`--no-worker`, `EVENTS_MAIL_WORKER=0`), so web nodes scale apart from the
@@ -16,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from events import jobs, mail
+from events import inbound, jobs, mail
 from events.db import Database
 from events.settings import Settings
 
@@ -40,6 +41,7 @@ async def running(
     async with (
         mail.worker_running(db, settings, clock=clock) as mail_worker,
         jobs.runner_running(db, settings, clock=clock) as job_runner,
+        inbound.running(db, settings, clock=clock),
     ):
         yield Background(mail_worker, job_runner)
 

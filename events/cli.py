@@ -89,7 +89,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    """The background role: the mail outbox and the periodic jobs, until SIGTERM."""
+    """The background role: mail outbox, periodic jobs, inbound replies, until SIGTERM."""
     from events import background
     from events.api.routing import utcnow
 
@@ -178,6 +178,19 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inbound_list(settings: Settings, args: argparse.Namespace) -> int:
+    """Every inbound message (calendar replies) with what came of it, newest first: JSON lines."""
+    from events import replies
+
+    async def work(db: Database) -> Any:
+        async with db.connection() as conn:
+            return await replies.inbound(conn, limit=args.limit, outcome=args.outcome)
+
+    for found in with_database(settings, work):
+        print(msgspec.json.encode(found).decode())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m events",
@@ -201,7 +214,9 @@ def parser() -> argparse.ArgumentParser:
         help="proxies whose X-Forwarded-For is believed (default: EVENTS_FORWARDED_ALLOW_IPS)",
     )
     serve.set_defaults(run=cmd_serve)
-    worker = sub.add_parser("worker", help="deliver mail and run the periodic jobs until SIGTERM")
+    worker = sub.add_parser(
+        "worker", help="deliver mail, run the periodic jobs, read replies; until SIGTERM"
+    )
     worker.set_defaults(run=cmd_worker)
     sub.add_parser("migrate", help="apply migrations and exit").set_defaults(run=cmd_migrate)
     partner = sub.add_parser("partner", help="manage partners").add_subparsers(
@@ -218,6 +233,17 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--password", help="at least 10 characters (or EVENTS_USER_PASSWORD)")
     user.add_argument("--reset", action="store_true", help="set a new password if the user exists")
     user.set_defaults(run=cmd_partner_user)
+    inbound = sub.add_parser("inbound", help="inbound mail (calendar replies)").add_subparsers(
+        dest="action", required=True
+    )
+    listing = inbound.add_parser("list", help="received messages and their outcome, newest first")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument(
+        "--outcome",
+        choices=["applied", "unchanged", "notified", "ignored", "rejected", "invalid"],
+        help="only those with this outcome",
+    )
+    listing.set_defaults(run=cmd_inbound_list)
     demo = sub.add_parser("demo", help="load demo data (once; again is a no-op)")
     demo.set_defaults(run=cmd_demo)
     return p
