@@ -240,6 +240,7 @@ class HAProxy:
         text = (
             template.replace("bind :80", f"bind 127.0.0.1:{self.port}")
             .replace("/etc/haproxy/errors/", f"{DOCS}/errors/")
+            .replace("hdr Host events.example.org", "hdr Host 127.0.0.1")
             .replace(
                 "    server app1 10.0.0.21:8000\n    server app2 10.0.0.22:8000", "\n".join(lines)
             )
