@@ -123,7 +123,7 @@ class Database:
         try:
             yield conn
         except BaseException as exc:
-            await self._raise_for(exc, committing=writes)
+            await self._raise_for(exc, committing=writes, conn=conn)
             raise
         finally:
             await self._release(conn)
@@ -144,12 +144,12 @@ class Database:
                 yield conn
             except BaseException as exc:
                 await _rollback_quietly(transaction)
-                await self._raise_for(exc, committing=False)
+                await self._raise_for(exc, committing=False, conn=conn)
                 raise
             try:
                 await transaction.commit()
             except BaseException as exc:
-                await self._raise_for(exc, committing=True)
+                await self._raise_for(exc, committing=True, conn=conn)
                 raise
         finally:
             await self._release(conn)
@@ -171,9 +171,13 @@ class Database:
         except db_errors.CLOSE_ERRORS:
             conn.terminate()
 
-    async def _raise_for(self, exc: BaseException, *, committing: bool) -> None:
-        """Raise the service's error for `exc`, if it is one the database caused."""
-        translated = db_errors.translate(exc, committing=committing)
+    async def _raise_for(
+        self, exc: BaseException, *, committing: bool, conn: Connection | None = None
+    ) -> None:
+        """Raise the service's error for `exc`, if it is one the database caused (or `conn`
+        was found closed under it: asyncpg then raises whatever its state machine says)."""
+        closed = conn is not None and _is_closed(conn)
+        translated = db_errors.translate(exc, committing=committing, closed=closed)
         if translated is None:
             return
         if translated.forget_connections and self._pool is not None:
@@ -208,6 +212,13 @@ class Database:
         if status.applied < len(shipped):
             return "migrations-pending"
         return None
+
+
+def _is_closed(conn: Connection) -> bool:
+    try:
+        return conn.is_closed()
+    except asyncpg.exceptions.InterfaceError:  # the pool took it back as it closed
+        return True
 
 
 async def _rollback_quietly(transaction: Any) -> None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from events.errors import DatabaseUnavailable, OutcomeUnknown
+from events.errors import DatabaseUnavailable, DomainError, OutcomeUnknown
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -50,21 +50,32 @@ class Translated:
         return self.error.code
 
 
+def _lost(committing: bool) -> Translated:
+    if committing:
+        return Translated(OutcomeUnknown(), forget_connections=True)
+    detail = "The connection to the database was lost or refused"
+    return Translated(DatabaseUnavailable(detail), forget_connections=True)
+
+
 def is_lost(exc: BaseException) -> bool:
     if isinstance(exc, CONNECTION_ERRORS):
         return True
     return isinstance(exc, asyncpg.exceptions.InterfaceError) and "closed" in str(exc)
 
 
-def translate(exc: BaseException, *, committing: bool) -> Translated | None:
+def translate(exc: BaseException, *, committing: bool, closed: bool = False) -> Translated | None:
     """The service's error for `exc`, or None when `exc` is not the database's failure.
 
     `committing`: a write may have reached the server and been committed (COMMIT was sent,
     or an autocommit statement that writes was running), so losing the answer loses the
-    knowledge of what happened.
+    knowledge of what happened. `closed`: the connection was found closed after `exc`, which
+    makes any error of asyncpg's a lost connection (its own errors for that state vary, e.g.
+    InternalClientError "not connected" when the peer hung up between two statements).
     """
-    if isinstance(exc, DatabaseUnavailable):
+    if isinstance(exc, DatabaseUnavailable | DomainError):
         return None
+    if closed and isinstance(exc, Exception):
+        return _lost(committing)
     if isinstance(exc, asyncpg.exceptions.ReadOnlySQLTransactionError):
         detail = "The database is read-only (a standby, or a failover in progress)"
         return Translated(DatabaseUnavailable(detail), forget_connections=True)
@@ -74,10 +85,9 @@ def translate(exc: BaseException, *, committing: bool) -> Translated | None:
     lost = is_lost(exc)
     if not lost and not isinstance(exc, TimeoutError):
         return None
-    if committing:
-        return Translated(OutcomeUnknown(), forget_connections=lost)
     if lost:
-        detail = "The connection to the database was lost or refused"
-        return Translated(DatabaseUnavailable(detail), forget_connections=True)
+        return _lost(committing)
+    if committing:
+        return Translated(OutcomeUnknown(), forget_connections=False)
     detail = "The database did not answer in time; nothing was changed"
     return Translated(DatabaseUnavailable(detail), forget_connections=False)

@@ -231,3 +231,55 @@ class _CuttingProxy:
             await asyncio.gather(
                 pump(reader, up_writer, up=True), pump(up_reader, writer, up=False)
             )
+
+
+@pytest.mark.parametrize(
+    ("exc", "committing", "closed", "code"),
+    [
+        (
+            asyncpg.exceptions.ReadOnlySQLTransactionError("read-only"),
+            False,
+            False,
+            "database-unavailable",
+        ),
+        (
+            asyncpg.exceptions.CannotConnectNowError("starting up"),
+            False,
+            False,
+            "database-unavailable",
+        ),
+        (
+            asyncpg.exceptions.ProtocolViolationError("query_wait_timeout"),
+            False,
+            False,
+            "database-unavailable",
+        ),
+        (asyncpg.exceptions.ConnectionDoesNotExistError("closed"), True, False, "outcome-unknown"),
+        (ConnectionResetError(), True, False, "outcome-unknown"),
+        (TimeoutError(), True, False, "outcome-unknown"),
+        (TimeoutError(), False, False, "database-unavailable"),
+        (
+            asyncpg.exceptions.QueryCanceledError("statement timeout"),
+            True,
+            False,
+            "database-unavailable",
+        ),
+        # the peer hung up between two statements: asyncpg says "not connected"
+        (asyncpg.exceptions.InternalClientError("not connected"), True, True, "outcome-unknown"),
+        (
+            asyncpg.exceptions.InternalClientError("not connected"),
+            False,
+            True,
+            "database-unavailable",
+        ),
+        (asyncpg.exceptions.UniqueViolationError("duplicate"), True, False, None),
+        (KeyError("a bug"), False, False, None),
+    ],
+)
+def test_which_failure_is_which_answer(
+    exc: BaseException, committing: bool, closed: bool, code: str | None
+) -> None:
+    from events import db_errors
+
+    translated = db_errors.translate(exc, committing=committing, closed=closed)
+    assert (translated.code if translated else None) == code

@@ -63,10 +63,26 @@ class Deployment:
         return f"http://127.0.0.1:{self.balancer.port}"
 
     def logs(self) -> str:
-        parts = [f"--- {n.base}\n{n.output()[-2500:]}" for n in self.nodes]
+        parts = [f"--- {n.base}\n{_errors(n)}{n.output()[-2500:]}" for n in self.nodes]
         parts.append(f"--- pgbouncer\n{self.bouncer.log()[-2500:]}")
         parts.append(f"--- haproxy\n{self.balancer.output()[-1500:]}")
         return "\n".join(parts)
+
+
+def _errors(node: Server) -> str:
+    """What unexpected errors a node logged: each one's exception line, once."""
+    node.log.flush()
+    node.log.seek(0)
+    found: list[str] = []
+    inside = False
+    for line in node.log.read().splitlines():
+        if line.startswith("unhandled error"):
+            inside = True
+        elif inside and line and not line[0].isspace() and not line.startswith("Traceback"):
+            inside = False
+            if line not in found:
+                found.append(line)
+    return "".join(f"unhandled: {line}\n" for line in found)
 
 
 @pytest.fixture(scope="module")
