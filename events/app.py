@@ -16,12 +16,15 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from events import background, ratelimit, web
+from events.api import audit as audit_api
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
 from events.api import docs, openapi, probes
 from events.api import hosting as hosting_api
+from events.api import lifecycle as lifecycle_api
 from events.api import registration as registration_api
+from events.api import webhooks as webhooks_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
 from events.api.routing import Endpoint, starlette_route, utcnow
 from events.db import Database, migrate
@@ -32,10 +35,13 @@ log = logging.getLogger("events")
 
 ROUTERS = [
     catalog_api.api,
+    lifecycle_api.api,
     hosting_api.api,
     registration_api.api,
     calendar_api.api,
     checkin_api.api,
+    audit_api.api,
+    webhooks_api.api,
 ]
 
 
@@ -98,6 +104,7 @@ def create_app(
             await _migrate_if_reachable(db)
             async with background.running(db, settings, clock=clock) as work:
                 app.state.mail_worker, app.state.jobs = work.mail, work.jobs
+                app.state.webhook_worker = work.webhooks
                 _freeze_start_up_objects()
                 yield
         finally:

@@ -1,5 +1,5 @@
-"""Background work: the mail outbox, the periodic jobs and the inbound mail of calendar
-replies (EVENTS_INBOUND_SMTP / _IMAP), in the processes whose role it is.
+"""Background work: the mail and webhook outboxes, the periodic jobs and the inbound mail of
+calendar replies (EVENTS_INBOUND_SMTP / _IMAP), in the processes whose role it is.
 
 `python -m events worker` runs only this; `serve` runs it beside the web app unless it is a
 web node only (`--no-worker`, `EVENTS_MAIL_WORKER=0`), so web nodes scale apart from the
@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from events import inbound, jobs, mail
+from events import inbound, jobs, mail, webhook_delivery
 from events.db import Database
 from events.settings import Settings
 
@@ -27,6 +27,7 @@ log = logging.getLogger("events.worker")
 @dataclass(frozen=True, slots=True)
 class Background:
     mail: mail.MailWorker | None
+    webhooks: webhook_delivery.WebhookWorker | None
     jobs: jobs.JobRunner | None
 
 
@@ -40,10 +41,11 @@ async def running(
         log.info("background work: none here (a web node; `python -m events worker` does it)")
     async with (
         mail.worker_running(db, settings, clock=clock) as mail_worker,
+        webhook_delivery.worker_running(db, settings, clock=clock) as webhook_worker,
         jobs.runner_running(db, settings, clock=clock) as job_runner,
         inbound.running(db, settings, clock=clock),
     ):
-        yield Background(mail_worker, job_runner)
+        yield Background(mail_worker, webhook_worker, job_runner)
 
 
 async def run_until_stopped(

@@ -4,7 +4,8 @@ The code is the last path segment of the problem's `type` and never changes once
 
     DomainError
     ├── InvalidInput              422 invalid-input      (field errors: `errors`)
-    │   └── IdempotencyMismatch   422 idempotency-key-reused
+    │   ├── IdempotencyMismatch   422 idempotency-key-reused
+    │   └── WebhookUrlNotAllowed  422 webhook-url-not-allowed (private, loopback, not https)
     ├── Unauthenticated           401 unauthenticated
     ├── Forbidden                 403 forbidden
     ├── NotFound                  404 not-found
@@ -15,7 +16,9 @@ The code is the last path segment of the problem's `type` and never changes once
     │   ├── RegistrationClosed        registration-closed
     │   ├── AlreadyRegistered         already-registered
     │   ├── InvalidState              invalid-state (e.g. publishing a cancelled event)
-    │   └── AlreadyExists             already-exists
+    │   ├── AlreadyExists             already-exists
+    │   ├── SessionHasRegistrations   session-has-registrations (delete without ?force=1)
+    │   └── EventHasRegistrations     event-has-registrations (unpublish)
     ├── CheckinRefused            a scan that does not admit; `result` in the body
     │   ├── AlreadyCheckedIn      409 already-checked-in   (+ the first `checked_in_at`)
     │   ├── TicketCancelled       409 cancelled
@@ -86,6 +89,17 @@ class InvalidInput(DomainError):
         return cls([FieldError(field, message)])
 
 
+class WebhookUrlNotAllowed(InvalidInput):
+    """A webhook URL this service will not call: not https, or it resolves to a private,
+    loopback or link-local address (unless EVENTS_WEBHOOK_ALLOW_PRIVATE=1)."""
+
+    code = "webhook-url-not-allowed"
+    title = "This webhook URL is not allowed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__([FieldError("url", message)])
+
+
 class IdempotencyMismatch(DomainError):
     status = 422
     code = "idempotency-key-reused"
@@ -149,6 +163,16 @@ class InvalidState(Conflict):
 class AlreadyExists(Conflict):
     code = "already-exists"
     title = "It exists already"
+
+
+class SessionHasRegistrations(Conflict):
+    code = "session-has-registrations"
+    title = "Registrations hold this session"
+
+
+class EventHasRegistrations(Conflict):
+    code = "event-has-registrations"
+    title = "People are registered for this event"
 
 
 class CheckinRefused(DomainError):

@@ -116,6 +116,13 @@ class Settings:
             " delivery, no periodic jobs; run `python -m events worker` for those."
         ),
     )
+    webhook_allow_private: bool = field(
+        default=False,
+        metadata=_help(
+            "EVENTS_WEBHOOK_ALLOW_PRIVATE: 1 lets webhooks call private, loopback and"
+            " link-local addresses and plain http (development and tests only)."
+        ),
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -137,6 +144,7 @@ class Settings:
             inbound_smtp=env.get("EVENTS_INBOUND_SMTP") or None,
             inbound_imap=env.get("EVENTS_INBOUND_IMAP") or None,
             mail_worker=(env.get("EVENTS_MAIL_WORKER") or "1") not in ("0", "false", "off"),
+            webhook_allow_private=env.get("EVENTS_WEBHOOK_ALLOW_PRIVATE") == "1",
         )
 
     def database(self, url: str | None = None, *, pool_size: int | None = None) -> Database:
