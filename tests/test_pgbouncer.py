@@ -90,7 +90,10 @@ async def _load(url: str, statement_cache_size: int) -> list[BaseException]:
 async def test_prepared_statements_break_through_pgbouncer_and_cache_size_0_fixes_it(
     bouncer: cluster.PgBouncer,
 ) -> None:
-    assert await _load(bouncer.url(), statement_cache_size=100), "the control should fail"
+    # the control: which server connection a statement lands on is up to PgBouncer's timing,
+    # so the clash may take more than one round on a busy machine
+    clashes = [await _load(bouncer.url(), statement_cache_size=100) for _ in range(3)]
+    assert any(clashes), "the control should fail"
     assert await _load(bouncer.url(), statement_cache_size=0) == []
 
 
