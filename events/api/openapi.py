@@ -30,9 +30,15 @@ _ERROR_TEXT = {
     413: "Body over 1 MiB",
     415: "Body is not application/json",
     422: "Invalid input",
-    429: "Rate limited",
-    503: "Database unavailable",
+    429: "Rate limited (rate-limited); try again after Retry-After",
+    503: "The database is unavailable (database-unavailable: nothing was done); try again after"
+    " Retry-After",
 }
+_WRITE_503 = (
+    "The database is unavailable (database-unavailable: nothing was done), or the outcome of"
+    " this write is unknown (outcome-unknown); either way send it again after Retry-After,"
+    " with the same Idempotency-Key"
+)
 
 
 def build(endpoints: list[Endpoint]) -> dict[str, Any]:
@@ -130,8 +136,9 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
         codes.add(429)
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(name="Problem")}}}
     for code in sorted(codes):
+        text = _WRITE_503 if code == 503 and e.writes else _ERROR_TEXT.get(code, "Error")
         op["responses"][str(code)] = {
-            "description": _ERROR_TEXT.get(code, "Error"),
+            "description": text,
             "content": problem,
         }
     return op

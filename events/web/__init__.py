@@ -58,7 +58,7 @@ def routes() -> list[BaseRoute]:
 
 def _is_page(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith(("/api/", "/healthz")) or path == "/api")
+    return not (path.startswith(("/api/", "/healthz", "/readyz")) or path == "/api")
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:
@@ -68,7 +68,10 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     if exc.status == 401 and request.url.path.startswith("/console"):
         return console.to_sign_in(request)
     status = 404 if exc.status == 401 else exc.status  # a page link without its token
-    return error_page(request, status, ERROR_TITLES.get(status, ERROR_TITLES[400]))
+    page = error_page(request, status, ERROR_TITLES.get(status, ERROR_TITLES[400]))
+    if exc.retry_after is not None:
+        page.headers["Retry-After"] = str(exc.retry_after)
+    return page
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from events import catalog, idempotency, registration, tickets
+from events.api.routing import client_address
 from events.catalog import EventOut
 from events.errors import DomainError, FieldError, InvalidInput, NotFound
 from events.hosting import ANONYMOUS
@@ -137,7 +138,7 @@ def field_errors(exc: InvalidInput) -> dict[str, str]:
 async def register(request: Request) -> Response:
     """The form's POST. The form carries a one-time id: pressing Register twice (or going
     back and sending the same form again) replays the first answer instead of failing."""
-    request.app.state.limiter.check("register", request)
+    await request.app.state.limiter.check("register", client_address(request))
     slug = request.path_params["slug"]
     form = await form_of(request)
     async with connection(request) as conn:
