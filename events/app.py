@@ -16,6 +16,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from events import mail, ratelimit, web
+from events.api import access as access_api
+from events.api import approval as approval_api
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
@@ -33,6 +35,8 @@ ROUTERS = [
     catalog_api.api,
     hosting_api.api,
     registration_api.api,
+    approval_api.api,
+    access_api.api,
     calendar_api.api,
     checkin_api.api,
 ]

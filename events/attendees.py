@@ -14,6 +14,8 @@ from events.queries import catalog as catalog_q
 from events.queries import registration as q
 from events.registration import Answer, RegistrationOut, render
 
+STATUSES = ("confirmed", "waitlisted", "cancelled", "pending", "rejected")
+
 
 async def list_registrations(
     conn: Connection,
@@ -24,8 +26,8 @@ async def list_registrations(
     page: PageRequest,
     base_url: str,
 ) -> Page[RegistrationOut]:
-    if status not in (None, "confirmed", "waitlisted", "cancelled"):
-        raise InvalidInput.one("status", "must be confirmed, waitlisted or cancelled")
+    if status not in (None, *STATUSES):
+        raise InvalidInput.one("status", "must be one of " + ", ".join(STATUSES))
     found = await q.event_registrations(
         conn,
         event["id"],

@@ -29,6 +29,7 @@ Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
 Visibility = Literal["public", "unlisted", "private"]
+Approval = Literal["none", "hold", "screen"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
 
 
@@ -60,6 +61,8 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
+    approval: Approval = "none"
+    invite_only: bool = False
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -75,6 +78,8 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
+    approval: Approval | UnsetType = UNSET
+    invite_only: bool | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
@@ -124,6 +129,8 @@ class EventOut(msgspec.Struct):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     questions: list[Question]
+    approval: Approval
+    invite_only: bool
     hosts: list[Host]
     sessions: list[SessionOut]
     revision: int
@@ -209,6 +216,8 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
         questions=msgspec.convert(e["questions"], list[Question]),
+        approval=e["approval"],
+        invite_only=e["invite_only"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],

@@ -126,6 +126,8 @@ class StatsOut(msgspec.Struct):
     cancelled: int
     checked_in: int
     expected: int
+    pending: int = 0
+    rejected: int = 0
 
 
 class CheckinKit(msgspec.Struct):
@@ -467,4 +469,6 @@ async def stats(conn: Connection, event: Row) -> StatsOut:
         cancelled=counts["cancelled"],
         checked_in=checked_in,
         expected=max(counts["confirmed"] - checked_in, 0),
+        pending=counts["pending"],
+        rejected=counts["rejected"],
     )

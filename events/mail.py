@@ -70,6 +70,8 @@ class Composed:
 
 async def compose(conn: Connection, job: Row, settings: Settings, now: datetime) -> Composed:
     """The message for an outbox row, from the current state."""
+    if job["registration_id"] is None:
+        return await _guest_invitation(conn, job, settings, now)
     r = await ical_q.invite(conn, job["registration_id"])
     assert r is not None  # rows reference registrations, which are never deleted
     stale = await _superseded(conn, job, r)
@@ -99,9 +101,41 @@ async def _superseded(conn: Connection, job: Row, r: Row) -> str:
         return "cancelled since"
     if kind == "waitlisted" and r["status"] != "waitlisted":
         return "has a seat since"
+    if kind in ("pending", "approved", "rejected") and r["status"] != _STATUS_OF[kind]:
+        return f"is {r['status']} since"
     if kind == "update" and await q.newer_update(conn, r["id"], job["revision"]):
         return "a newer update follows"
     return ""
+
+
+_STATUS_OF = {"pending": "pending", "approved": "confirmed", "rejected": "rejected"}
+
+
+async def _guest_invitation(
+    conn: Connection, job: Row, settings: Settings, now: datetime
+) -> Composed:
+    """A guest's invitation: the event and their personal link to register."""
+    from events.guests import url_of
+    from events.queries import guests as guests_q
+
+    g = await guests_q.invitation_mail(conn, job["guest_id"])
+    assert g is not None
+    if g["status"] != "invited" or g["event_status"] == "cancelled":
+        return Composed(None, f"guest is {g['status']}, event {g['event_status']}")
+    locale = g["locale"] if g["locale"] in mail_text.LOCALES else "en"
+    letter = mail_text.Letter(
+        topic="guest-invitation",
+        locale=locale,
+        name=g["name"],
+        title=g["title"],
+        when=mail_text.when(g["starts_at"], g["ends_at"], g["timezone"], locale),
+        where=", ".join(p for p in (g["venue_name"], g["venue_address"]) if p),
+        ticket_url=url_of(settings.base_url, g["slug"], g["token"]),
+        feed_url="",
+    )
+    message = _message(letter, job, settings, now, g["organizer_email"])
+    message["To"] = _address(g["name"], g["email"])
+    return Composed(message)
 
 
 def topic(kind: str, r: Row) -> str:
@@ -135,8 +169,9 @@ def _letter(job: Row, r: Row, ticket_url: str, feed_url: str, with_qr: bool) -> 
         position=r["waitlist_position"],
         sessions=sessions,
         qr_cid=f"qr.{r['id']}@events" if with_qr else None,
+        reason=r.get("rejection_reason"),
     )
-    if letter.topic in ("confirmation", "promotion", "update"):
+    if letter.topic in ("confirmation", "promotion", "update", "approved"):
         links = ical.calendar_links(
             r["title"], r["starts_at"], r["ends_at"], details=ticket_url, location=where
         )
@@ -152,7 +187,8 @@ def _address(name: str, email: str) -> Address | str:
 
 
 def message_id(job: Row, domain: str) -> str:
-    return f"<{job['kind']}.{job['revision']}.{job['registration_id']}@{domain}>"
+    about = job["registration_id"] or f"guest.{job.get('guest_id')}"
+    return f"<{job['kind']}.{job['revision']}.{about}@{domain}>"
 
 
 def _message(

@@ -12,6 +12,7 @@ _EVENT = (
     "SELECT e.id, e.seq, e.slug, e.owner_id, e.title, e.description, e.timezone, e.starts_at,"
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.revision,"
+    " e.approval, e.invite_only,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at,"
     " h.host_ids, h.host_slugs, h.host_roles"
     " FROM events e CROSS JOIN LATERAL ("
@@ -36,6 +37,8 @@ EVENT_COLUMNS = (
     "registration_opens_at",
     "registration_closes_at",
     "questions",
+    "approval",
+    "invite_only",
 )
 
 
