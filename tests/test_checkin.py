@@ -533,6 +533,8 @@ async def test_stats(client: httpx.AsyncClient, partner: Partner) -> None:
             "cancelled": 1,
             "checked_in": 1,
             "expected": 1,
+            "pending": 0,
+            "rejected": 0,
         }
 
 
