@@ -315,7 +315,7 @@ async def cancel(conn: Connection, registration: Row, *, by: str, now: datetime)
     async with conn.transaction():
         current = await q.registration(conn, registration["id"], lock=True)
         assert current is not None
-        if current["status"] == "cancelled":
+        if current["status"] in ("cancelled", "rejected"):  # over already
             return current
         await q.set_cancelled(conn, current["id"], now, by)
         if current["status"] == "confirmed":

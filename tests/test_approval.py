@@ -217,3 +217,14 @@ async def test_cancelling_a_held_pending_registration_frees_its_seat(
     assert moved["status"] == "pending"
     books = await seat_books(db, event["id"])
     assert books["counted"] == 1 and books["rows"] == 0
+
+
+async def test_rejected_cannot_be_cancelled_into_a_fresh_application(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    event = await create_event(client, partner, approval="screen", capacity=5)
+    a = (await apply(client, event, "reapply")).json()
+    await decide(client, partner, a["id"], "reject")
+    kept = await client.post(f"/api/v1/registrations/{a['id']}/cancel?token={a['access_token']}")
+    assert kept.json()["status"] == "rejected"
+    assert_problem(await apply(client, event, "reapply"), 409, "already-registered")

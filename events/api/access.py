@@ -95,10 +95,10 @@ async def revoke_guest(call: Call) -> GuestOut:
     request_media_type="text/csv",
 )
 async def import_guests(call: Call) -> ImportOut:
+    event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
     content_type = (call.request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type not in ("text/csv", "text/plain", "application/csv"):
         raise UnsupportedMediaType("Send the guest list as text/csv")
     raw = await call.request.body()
-    event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
     dry_run = call.query("dry_run") in ("1", "true")
     return await guests.import_guests(call.conn, event, raw, dry_run=dry_run, now=call.now)
