@@ -15,6 +15,7 @@ import secrets
 from datetime import datetime
 from typing import Annotated, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import Meta
@@ -66,16 +67,18 @@ def valid_code(text: str) -> bool:
     return CODE.fullmatch(text) is not None
 
 
-def code_out(c: Row) -> AccessCodeOut:
+def code_out(c: Row, zone: str) -> AccessCodeOut:
+    """Times with the event's UTC offset, as every time the API gives."""
+    tz = ZoneInfo(zone)
     return AccessCodeOut(
         id=str(c["id"]),
         code=c["code"],
         uses=c["uses"],
         max_uses=c["max_uses"],
-        expires_at=c["expires_at"],
+        expires_at=c["expires_at"].astimezone(tz) if c["expires_at"] else None,
         skip_approval=c["skip_approval"],
         revoked=c["revoked_at"] is not None,
-        created_at=c["created_at"],
+        created_at=c["created_at"].astimezone(tz),
     )
 
 
@@ -88,13 +91,14 @@ async def create_code(
         fields["code"] = data.code if given else generate_code()
         created = await q.insert_code(conn, event["id"], fields, now)
         if created is not None:
-            return code_out(created)
+            return code_out(created, event["timezone"])
     raise AlreadyExists("The event has this code already")
 
 
 async def list_codes(conn: Connection, event: Row, page: PageRequest) -> Page[AccessCodeOut]:
     found = await q.codes_of(conn, event["id"], after_seq=page.after_seq, limit=page.limit + 1)
-    return page_of([code_out(c) for c in found], [c["seq"] for c in found], page.limit)
+    items = [code_out(c, event["timezone"]) for c in found]
+    return page_of(items, [c["seq"] for c in found], page.limit)
 
 
 async def revoke_code(conn: Connection, event: Row, code_id: str, now: datetime) -> AccessCodeOut:
@@ -102,7 +106,7 @@ async def revoke_code(conn: Connection, event: Row, code_id: str, now: datetime)
     revoked = None if parsed is None else await q.revoke_code(conn, parsed, event["id"], now)
     if revoked is None:
         raise NotFound("No such access code")
-    return code_out(revoked)
+    return code_out(revoked, event["timezone"])
 
 
 # --- admitting a registration --------------------------------------------------------------

@@ -16,10 +16,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
+from uuid import UUID
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import Meta
 
+from events import mail_text
 from events.errors import AlreadyExists, InvalidInput, NotFound
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
@@ -76,16 +79,16 @@ def url_of(base_url: str, slug: str, token: str) -> str:
     return f"{base_url}/events/{slug}?invitation={token}"
 
 
-def guest_out(g: Row, *, base_url: str, slug: str) -> GuestOut:
+def guest_out(g: Row, *, base_url: str, event: Row) -> GuestOut:
     return GuestOut(
         id=str(g["id"]),
         name=g["name"],
         email=g["email"],
         status=g["status"],
-        url=url_of(base_url, slug, g["token"]),
+        url=url_of(base_url, event["slug"], g["token"]),
         locale=g["locale"],
         registration_id=str(g["registration_id"]) if g["registration_id"] else None,
-        created_at=g["created_at"],
+        created_at=g["created_at"].astimezone(ZoneInfo(event["timezone"])),
     )
 
 
@@ -111,7 +114,7 @@ async def add_guest(
     )
     if not added:
         raise AlreadyExists("This email is on the guest list already")
-    return guest_out(added[0], base_url=base_url, slug=event["slug"])
+    return guest_out(added[0], base_url=base_url, event=event)
 
 
 async def list_guests(
@@ -122,7 +125,7 @@ async def list_guests(
     found = await q.guests_of(
         conn, event["id"], status=status, after_seq=page.after_seq, limit=page.limit + 1
     )
-    items = [guest_out(g, base_url=base_url, slug=event["slug"]) for g in found]
+    items = [guest_out(g, base_url=base_url, event=event) for g in found]
     return page_of(items, [g["seq"] for g in found], page.limit)
 
 
@@ -136,7 +139,28 @@ async def revoke_guest(
     if current is None:
         raise NotFound("No such guest")
     revoked = await q.revoke(conn, current["id"], event["id"], now) or current
-    return guest_out(revoked, base_url=base_url, slug=event["slug"])
+    return guest_out(revoked, base_url=base_url, event=event)
+
+
+async def invitation(conn: Connection, guest_id: UUID) -> Row:
+    """What a guest's invitation mail says: the guest and the event."""
+    found = await q.invitation_mail(conn, guest_id)
+    assert found is not None  # mail rows reference guests, which are never deleted
+    return found
+
+
+def letter(g: Row, base_url: str) -> mail_text.Letter:
+    locale = g["locale"] if g["locale"] in mail_text.LOCALES else "en"
+    return mail_text.Letter(
+        topic="guest-invitation",
+        locale=locale,
+        name=g["name"],
+        title=g["title"],
+        when=mail_text.when(g["starts_at"], g["ends_at"], g["timezone"], locale),
+        where=", ".join(p for p in (g["venue_name"], g["venue_address"]) if p),
+        ticket_url=url_of(base_url, g["slug"], g["token"]),
+        feed_url="",
+    )
 
 
 # --- import --------------------------------------------------------------------------------

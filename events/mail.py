@@ -114,26 +114,15 @@ _STATUS_OF = {"pending": "pending", "approved": "confirmed", "rejected": "reject
 async def _guest_invitation(
     conn: Connection, job: Row, settings: Settings, now: datetime
 ) -> Composed:
-    """A guest's invitation: the event and their personal link to register."""
-    from events.guests import url_of
-    from events.queries import guests as guests_q
+    """A guest's invitation: the event and their personal link to register (guests.py)."""
+    from events import guests
 
-    g = await guests_q.invitation_mail(conn, job["guest_id"])
-    assert g is not None
+    g = await guests.invitation(conn, job["guest_id"])
     if g["status"] != "invited" or g["event_status"] == "cancelled":
         return Composed(None, f"guest is {g['status']}, event {g['event_status']}")
-    locale = g["locale"] if g["locale"] in mail_text.LOCALES else "en"
-    letter = mail_text.Letter(
-        topic="guest-invitation",
-        locale=locale,
-        name=g["name"],
-        title=g["title"],
-        when=mail_text.when(g["starts_at"], g["ends_at"], g["timezone"], locale),
-        where=", ".join(p for p in (g["venue_name"], g["venue_address"]) if p),
-        ticket_url=url_of(settings.base_url, g["slug"], g["token"]),
-        feed_url="",
+    message = _message(
+        guests.letter(g, settings.base_url), job, settings, now, g["organizer_email"]
     )
-    message = _message(letter, job, settings, now, g["organizer_email"])
     message["To"] = _address(g["name"], g["email"])
     return Composed(message)
 

@@ -86,7 +86,8 @@ async def test_every_bad_code_gets_the_same_answer(
     event = await create_event(client, partner, invite_only=True)
     soon = (clock() + timedelta(hours=1)).isoformat()
     await make_code(client, partner, event, code="ONCE", max_uses=1)
-    await make_code(client, partner, event, code="SOON", expires_at=soon)
+    expiring = (await make_code(client, partner, event, code="SOON", expires_at=soon)).json()
+    assert expiring["expires_at"].endswith("+08:00")  # the event's offset, as every time
     revoked = (await make_code(client, partner, event, code="GONE")).json()
     await client.post(
         f"/api/v1/events/{event['id']}/access-codes/{revoked['id']}/revoke", headers=partner.auth
