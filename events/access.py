@@ -160,7 +160,7 @@ async def _guest(conn: Connection, event_id: UUID, token: str | None, email: str
         raise InvitationRequired("This invitation is not valid for this event")
     if guest["email"].lower() != email.lower():
         raise InvalidInput.one("email", "must be the email address the invitation was sent to")
-    if guest["status"] != "invited":
+    if guest["registration_id"] is not None:  # declining first and coming after all is fine
         raise AlreadyRegistered("This invitation has been used already")
     return guest
 

@@ -23,7 +23,7 @@ import msgspec
 from msgspec import Meta
 
 from events import mail_text
-from events.errors import AlreadyExists, InvalidInput, NotFound
+from events.errors import AlreadyExists, InvalidInput, InvalidState, NotFound
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import guests as q
@@ -140,6 +140,19 @@ async def revoke_guest(
         raise NotFound("No such guest")
     revoked = await q.revoke(conn, current["id"], event["id"], now) or current
     return guest_out(revoked, base_url=base_url, event=event)
+
+
+async def decline(conn: Connection, token: str, *, now: datetime, base_url: str) -> GuestOut:
+    """The guest says they will not come (before registering; after, they cancel)."""
+    found = await q.guest_for_page(conn, token) if len(token) <= 200 else None
+    if found is None or found["status"] == "revoked":
+        raise NotFound("No such invitation")
+    event = await q.event_of(conn, found["event_id"])
+    if found["status"] == "invited":
+        found = await q.set_declined(conn, found["id"], now) or found
+    if found["status"] != "declined":
+        raise InvalidState("This invitation has been used to register; cancel the registration")
+    return guest_out(found, base_url=base_url, event=event)
 
 
 async def invitation(conn: Connection, guest_id: UUID) -> Row:

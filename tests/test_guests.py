@@ -207,3 +207,30 @@ def test_any_bytes_parse_or_are_refused_cleanly(raw: bytes) -> None:
         return
     for p in parsed:
         assert p.line >= 2 and (p.error is None) == (guests.check_guest(p.name, p.email) is None)
+
+
+async def test_a_guest_may_decline_with_their_link(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    event = await create_event(client, partner, invite_only=True)
+    guest = (await invite(client, partner, event, name="Wong", email="wong@example.org")).json()
+    token = token_of(guest["url"])
+    declined = await client.post(f"/api/v1/guest-invitations/{token}/decline")
+    assert declined.status_code == 200 and declined.json()["status"] == "declined"
+    again = await client.post(f"/api/v1/guest-invitations/{token}/decline")
+    assert again.json()["status"] == "declined"
+    assert_problem(await client.post("/api/v1/guest-invitations/nope/decline"), 404, "not-found")
+    late = await client.post(  # changed their mind: still invited
+        f"/api/v1/events/{event['id']}/registrations",
+        json={"name": "Wong", "email": "wong@example.org", "invitation": token},
+    )
+    assert late.status_code == 201
+    listed = await client.get(f"/api/v1/events/{event['id']}/guests", headers=partner.auth)
+    assert listed.json()["items"][0]["status"] == "registered"
+    other = (await invite(client, partner, event, name="Ng", email="ng@example.org")).json()
+    body = {"name": "Ng", "email": "ng@example.org", "invitation": token_of(other["url"])}
+    assert (
+        await client.post(f"/api/v1/events/{event['id']}/registrations", json=body)
+    ).status_code == 201
+    used = await client.post(f"/api/v1/guest-invitations/{token_of(other['url'])}/decline")
+    assert_problem(used, 409, "invalid-state")

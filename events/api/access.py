@@ -10,6 +10,8 @@ from events.guests import GuestIn, GuestOut, ImportOut
 from events.paging import Page, PageRequest
 
 api = Router("access")
+#: What spreadsheets and clients send a CSV file as (or nothing at all).
+CSV_TYPES = ("", "text/csv", "text/plain", "application/csv", "application/vnd.ms-excel")
 
 
 @api.post(
@@ -89,6 +91,20 @@ async def revoke_guest(call: Call) -> GuestOut:
 
 
 @api.post(
+    "/api/v1/guest-invitations/{token}/decline",
+    "Decline a personal invitation (the token of the guest's link; no other credential)",
+    response=GuestOut,
+    auth="none",
+    rate_limit="public",
+    errors=(409,),
+)
+async def decline_invitation(call: Call) -> GuestOut:
+    return await guests.decline(
+        call.conn, call.path("token"), now=call.now, base_url=call.settings.base_url
+    )
+
+
+@api.post(
     "/api/v1/events/{event_id}/guests/import",
     "Import guests from CSV (header: name, email[, locale]); ?dry_run=1 only reports (hosts)",
     response=ImportOut,
@@ -97,7 +113,7 @@ async def revoke_guest(call: Call) -> GuestOut:
 async def import_guests(call: Call) -> ImportOut:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
     content_type = (call.request.headers.get("content-type") or "").split(";")[0].strip().lower()
-    if content_type not in ("text/csv", "text/plain", "application/csv"):
+    if content_type not in CSV_TYPES:
         raise UnsupportedMediaType("Send the guest list as text/csv")
     raw = await call.request.body()
     dry_run = call.query("dry_run") in ("1", "true")

@@ -104,6 +104,24 @@ async def revoke(conn: Connection, guest_id: UUID, event_id: UUID, now: datetime
     )
 
 
+async def set_declined(conn: Connection, guest_id: UUID, now: datetime) -> Row | None:
+    return row(
+        await conn.fetchrow(
+            "UPDATE guests SET status = 'declined', updated_at = $2"
+            f" WHERE id = $1 AND status = 'invited' RETURNING {_GUEST}",
+            guest_id,
+            now,
+        )
+    )
+
+
+async def event_of(conn: Connection, event_id: UUID) -> Row:
+    """What a guest's link needs of the event."""
+    found = await conn.fetchrow("SELECT slug, timezone FROM events WHERE id = $1", event_id)
+    assert found is not None
+    return dict(found)
+
+
 async def guest(conn: Connection, guest_id: UUID, event_id: UUID) -> Row | None:
     return row(
         await conn.fetchrow(

@@ -85,7 +85,9 @@ async def _guest(conn: Connection, event: EventOut, token: str | None) -> dict[s
     from events.queries import guests as guests_q
 
     guest = await guests_q.guest_for_page(conn, token)
-    if guest is None or str(guest["event_id"]) != event.id or guest["status"] != "invited":
+    if guest is None or str(guest["event_id"]) != event.id:
+        return None
+    if guest["status"] == "revoked" or guest["registration_id"] is not None:
         return None
     return guest
 
