@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import keys, seats, tickets
+from events import access, keys, seats, tickets
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -127,8 +127,6 @@ async def _register(
     sessions = fields.pop("session_ids")
     try:
         if _admission(target, data):  # approval, invitations, codes: not the hot path
-            from events import access
-
             if not target["fresh"]:
                 raise _Changed()  # decided on a fresh read only
             created = await access.admit(conn, target, data, fields, sessions, now)
