@@ -30,6 +30,9 @@ Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
 Visibility = Literal["public", "unlisted", "private"]
 Approval = Literal["none", "hold", "screen"]
+#: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
+#: or nothing.
+CalendarReplies = Literal["cancel", "notify", "ignore"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
 
 
@@ -63,6 +66,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     questions: Annotated[list[Question], Meta(max_length=50)] = []
     approval: Approval = "none"
     invite_only: bool = False
+    calendar_replies: CalendarReplies = "cancel"
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -80,6 +84,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
     approval: Approval | UnsetType = UNSET
     invite_only: bool | UnsetType = UNSET
+    calendar_replies: CalendarReplies | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
@@ -131,6 +136,7 @@ class EventOut(msgspec.Struct):
     questions: list[Question]
     approval: Approval
     invite_only: bool
+    calendar_replies: CalendarReplies
     hosts: list[Host]
     sessions: list[SessionOut]
     revision: int
@@ -218,6 +224,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         questions=msgspec.convert(e["questions"], list[Question]),
         approval=e["approval"],
         invite_only=e["invite_only"],
+        calendar_replies=e["calendar_replies"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],

@@ -77,6 +77,10 @@ class RegistrationOut(msgspec.Struct):
     created_at: datetime
     cancelled_at: datetime | None
     rejection_reason: str | None = None
+    #: the first time the attendee's calendar accepted the invite (replies.py)
+    accepted_at: datetime | None = None
+    #: the last answer the attendee's calendar sent: ACCEPTED, DECLINED or TENTATIVE
+    calendar_reply: str | None = None
 
 
 # --- registering ---------------------------------------------------------------------------
@@ -302,6 +306,8 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         created_at=r["created_at"],
         cancelled_at=r["cancelled_at"],
         rejection_reason=r.get("rejection_reason"),
+        accepted_at=r.get("accepted_at"),
+        calendar_reply=r.get("calendar_reply"),
     )
 
 

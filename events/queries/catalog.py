@@ -13,7 +13,7 @@ _EVENT = (
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.revision,"
     " e.approval, e.invite_only,"
-    " e.created_at, e.updated_at, e.published_at, e.cancelled_at,"
+    " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
     " h.host_ids, h.host_slugs, h.host_roles"
     " FROM events e CROSS JOIN LATERAL ("
     "   SELECT array_agg(hp.id ORDER BY eh.role = 'owner' DESC, eh.added_at) AS host_ids,"
@@ -39,6 +39,7 @@ EVENT_COLUMNS = (
     "questions",
     "approval",
     "invite_only",
+    "calendar_replies",
 )
 
 
