@@ -98,7 +98,7 @@ async def revoke_guest(call: Call) -> GuestOut:
     rate_limit="public",
     errors=(409,),
 )
-async def decline_invitation(call: Call) -> GuestOut:
+async def decline_guest_invitation(call: Call) -> GuestOut:
     return await guests.decline(
         call.conn, call.path("token"), now=call.now, base_url=call.settings.base_url
     )
