@@ -30,22 +30,26 @@ async def take_seat(conn: Connection, registration: Row, *, status: str, now: da
     return False
 
 
-async def free_seat(conn: Connection, event_id: UUID, shard: int, now: datetime) -> None:
+async def free_seat(
+    conn: Connection, event_id: UUID, shard: int, now: datetime
+) -> tuple[UUID, str] | None:
     """Give back a seat of `shard` (its holder already left it): the head of the waitlist
-    takes that very seat, in the caller's transaction."""
+    takes that very seat, in the caller's transaction. Returns (who moved up, their status)."""
     await registration_q.release_seat(conn, event_id, shard)
     for head in await registration_q.waitlist_head(conn, event_id, 1):
-        await seat_waitlisted(conn, head, event_id, shard, now)
+        return head, await seat_waitlisted(conn, head, event_id, shard, now)
+    return None
 
 
 async def seat_waitlisted(
     conn: Connection, registration_id: UUID, event_id: UUID, shard: int, now: datetime
-) -> None:
+) -> str:
     """Move a waitlisted registration into a seat of `shard` (locked by the caller): it is
     confirmed (its sessions claimed where they have room), or pending if not yet approved."""
     status = await q.seat_waitlisted(conn, registration_id, event_id, shard, now)
     if status == "confirmed":
         await claim_sessions(conn, registration_id)
+    return status
 
 
 async def claim_sessions(conn: Connection, registration_id: UUID) -> None:
