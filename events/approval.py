@@ -83,17 +83,7 @@ async def reject(
         done = await _read(conn, registration_id)
         await _log(conn, actor, "registration.rejected", done, now)
         if current["shard"] is not None:  # a held seat goes to the head of the waitlist
-            moved = await seats.free_seat(conn, current["event_id"], current["shard"], now)
-            if moved is not None:
-                await audit.record(
-                    conn,
-                    actor,
-                    "registration.promoted",
-                    ("registration", moved[0]),
-                    {"status": ["waitlisted", moved[1]]},
-                    event_id=current["event_id"],
-                    now=now,
-                )
+            await seats.free_seat(conn, current["event_id"], current["shard"], now, actor)
     return done
 
 

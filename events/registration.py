@@ -343,9 +343,7 @@ async def cancel(
         if current["status"] == "confirmed":
             await q.release_session_seats(conn, current["id"])
         if current["shard"] is not None:  # confirmed, or pending holding a seat
-            moved = await seats.free_seat(conn, current["event_id"], current["shard"], now)
-            if moved is not None:
-                await _promoted(conn, moved, current["event_id"], now, who)
+            await seats.free_seat(conn, current["event_id"], current["shard"], now, who)
     found = await q.registration(conn, registration["id"])
     assert found is not None
     return found
@@ -362,44 +360,14 @@ async def promote(
         free = [s["shard"] for s in shards if s["confirmed"] < s["capacity"]]
         if free:
             by = actor or audit.system("waitlist")
-            await _confirm(conn, registration["id"], registration["event_id"], free[0], now, by)
+            await seats.move_up(
+                conn, registration["id"], registration["event_id"], free[0], now, by
+            )
         else:
             await q.move_to_front(conn, registration["id"], registration["event_id"])
     found = await q.registration(conn, registration["id"])
     assert found is not None
     return found
-
-
-async def _confirm(
-    conn: Connection,
-    registration_id: UUID,
-    event_id: UUID,
-    shard: int,
-    now: datetime,
-    by: Actor | audit.Who,
-) -> None:
-    status = await seats.seat_waitlisted(conn, registration_id, event_id, shard, now)
-    await _promoted(conn, (registration_id, status), event_id, now, by)
-
-
-async def _promoted(
-    conn: Connection,
-    moved: tuple[UUID, str],
-    event_id: UUID,
-    now: datetime,
-    by: Actor | audit.Who,
-) -> None:
-    """Log a move up from the waitlist: confirmed, or pending (holding the seat) while it
-    still needs a host's approval."""
-    await audit.record(
-        conn,
-        by,
-        "registration.promoted",
-        ("registration", moved[0]),
-        {"status": ["waitlisted", moved[1]]},
-        event_id=event_id,
-        now=now,
-    )
 
 
 async def fill_free_seats(conn: Connection, event_id: UUID, now: datetime) -> int:
@@ -409,7 +377,7 @@ async def fill_free_seats(conn: Connection, event_id: UUID, now: datetime) -> in
         free = [s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"])]
         heads = await q.waitlist_head(conn, event_id, len(free)) if free else []
         for head, shard in zip(heads, free, strict=False):
-            await _confirm(conn, head, event_id, shard, now, audit.system("waitlist"))
+            await seats.move_up(conn, head, event_id, shard, now, audit.system("waitlist"))
     return len(heads)
 
 

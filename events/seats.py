@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from events import audit
 from events.errors import SessionFull
+from events.hosting import Actor
 from events.queries import Connection, Row
 from events.queries import registration as registration_q
 from events.queries import seats as q
@@ -31,14 +33,34 @@ async def take_seat(conn: Connection, registration: Row, *, status: str, now: da
 
 
 async def free_seat(
-    conn: Connection, event_id: UUID, shard: int, now: datetime
-) -> tuple[UUID, str] | None:
+    conn: Connection, event_id: UUID, shard: int, now: datetime, by: Actor | audit.Who
+) -> None:
     """Give back a seat of `shard` (its holder already left it): the head of the waitlist
-    takes that very seat, in the caller's transaction. Returns (who moved up, their status)."""
+    takes that very seat, in the caller's transaction (`by` made it free, for the log)."""
     await registration_q.release_seat(conn, event_id, shard)
     for head in await registration_q.waitlist_head(conn, event_id, 1):
-        return head, await seat_waitlisted(conn, head, event_id, shard, now)
-    return None
+        await move_up(conn, head, event_id, shard, now, by)
+
+
+async def move_up(
+    conn: Connection,
+    registration_id: UUID,
+    event_id: UUID,
+    shard: int,
+    now: datetime,
+    by: Actor | audit.Who,
+) -> None:
+    """`seat_waitlisted`, logged as registration.promoted (to confirmed, or to pending)."""
+    status = await seat_waitlisted(conn, registration_id, event_id, shard, now)
+    await audit.record(
+        conn,
+        by,
+        "registration.promoted",
+        ("registration", registration_id),
+        {"status": ["waitlisted", status]},
+        event_id=event_id,
+        now=now,
+    )
 
 
 async def seat_waitlisted(
