@@ -287,15 +287,8 @@ def event_entries(r: Row, *, base_url: str, mail_from: str) -> list[Entry]:
     return entries
 
 
-#: A pending application is not yet in anyone's calendar (NEEDS-ACTION); a rejected one is
-#: over, like a cancelled one (its copy becomes a cancellation).
-PARTSTAT = {
-    "confirmed": "ACCEPTED",
-    "waitlisted": "TENTATIVE",
-    "pending": "NEEDS-ACTION",
-    "cancelled": "DECLINED",
-    "rejected": "DECLINED",
-}
+PARTSTAT = {"confirmed": "ACCEPTED", "waitlisted": "TENTATIVE", "cancelled": "DECLINED"}
+PARTSTAT |= {"pending": "NEEDS-ACTION", "rejected": "DECLINED"}  # rejected: over, as cancelled
 ENDED = ("cancelled", "rejected")
 TICKET_LABEL = {"en": "Your ticket", "zh-Hant": "您的門票", "zh-Hans": "您的门票"}
 
