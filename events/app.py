@@ -16,6 +16,8 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from events import background, ratelimit, web
+from events.api import access as access_api
+from events.api import approval as approval_api
 from events.api import audit as audit_api
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
@@ -39,6 +41,8 @@ ROUTERS = [
     lifecycle_api.api,
     hosting_api.api,
     registration_api.api,
+    approval_api.api,
+    access_api.api,
     calendar_api.api,
     checkin_api.api,
     door_api.api,

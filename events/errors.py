@@ -5,9 +5,11 @@ The code is the last path segment of the problem's `type` and never changes once
     DomainError
     ├── InvalidInput              422 invalid-input      (field errors: `errors`)
     │   ├── IdempotencyMismatch   422 idempotency-key-reused
+    │   ├── AccessCodeInvalid     422 access-code-invalid (unknown, revoked, expired, used up)
     │   └── WebhookUrlNotAllowed  422 webhook-url-not-allowed (private, loopback, not https)
     ├── Unauthenticated           401 unauthenticated
     ├── Forbidden                 403 forbidden
+    │   └── InvitationRequired    403 invitation-required (invite-only event, no code/invitation)
     ├── NotFound                  404 not-found
     ├── Conflict                  409 (a subclass per rule)
     │   ├── CapacityBelowConfirmed    capacity-below-confirmed
@@ -109,6 +111,14 @@ class IdempotencyMismatch(DomainError):
     title = "This Idempotency-Key was used with a different request"
 
 
+class AccessCodeInvalid(DomainError):
+    """One answer for every bad code, so the API is no oracle of which codes exist."""
+
+    status = 422
+    code = "access-code-invalid"
+    title = "This access code is not valid"
+
+
 class Unauthenticated(DomainError):
     status = 401
     code = "unauthenticated"
@@ -119,6 +129,11 @@ class Forbidden(DomainError):
     status = 403
     code = "forbidden"
     title = "This token may not do this"
+
+
+class InvitationRequired(Forbidden):
+    code = "invitation-required"
+    title = "This event is by invitation: give an access code or use your invitation"
 
 
 class NotFound(DomainError):

@@ -121,6 +121,9 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
         )
     if body is not None:
         op["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
+    elif e.request_media_type is not None:
+        text = {"schema": {"type": "string"}}
+        op["requestBody"] = {"required": True, "content": {e.request_media_type: text}}
     ok: dict[str, Any] = {"description": "OK"}
     if response is not None:
         ok["content"] = {e.media_type: {"schema": response}}
@@ -128,7 +131,7 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
         ok["content"] = {e.media_type: {"schema": {"type": "string"}}}
     op["responses"][str(e.status)] = ok
     codes = set(e.errors) | {503}
-    if body is not None:
+    if body is not None or e.request_media_type is not None:
         codes |= {413, 415, 422}
     if e.auth not in ("none",):
         codes |= {401, 403, 404}
@@ -136,9 +139,9 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
         codes.add(429)
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(name="Problem")}}}
     for code in sorted(codes):
-        text = _WRITE_503 if code == 503 and e.writes else _ERROR_TEXT.get(code, "Error")
+        description = _WRITE_503 if code == 503 and e.writes else _ERROR_TEXT.get(code, "Error")
         op["responses"][str(code)] = {
-            "description": text,
+            "description": description,
             "content": problem,
         }
     return op

@@ -75,6 +75,7 @@ class Endpoint:
     media_type: str = JSON
     errors: tuple[int, ...] = ()
     transaction: bool = True  # False: the domain call makes its own (a measured hot path)
+    request_media_type: str | None = None  # a body that is not JSON, read by the handler
 
     @property
     def writes(self) -> bool:

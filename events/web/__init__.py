@@ -20,6 +20,7 @@ from events.errors import DomainError
 from events.web import (
     attendee,
     console,
+    console_access,
     console_account,
     console_attendees,
     console_dashboard,
@@ -45,6 +46,7 @@ def routes() -> list[BaseRoute]:
         Route("/scan.webmanifest", scan.manifest),
         Route("/scan-sw.js", scan.service_worker),
         *console.routes(),
+        *console_access.routes(),
         *console_attendees.routes(),
         *console_manage.routes(),
         *console_dashboard.routes(),
