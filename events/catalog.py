@@ -12,7 +12,7 @@ import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
@@ -20,9 +20,11 @@ from msgspec import UNSET, Meta, UnsetType
 from events import registration, tickets
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
+from events.ids import parse_uuid
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as q
+from events.zones import TimeZone, is_zone
 
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
@@ -49,7 +51,7 @@ class Question(msgspec.Struct, forbid_unknown_fields=True):
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
-    timezone: str
+    timezone: TimeZone
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     capacity: Capacity
@@ -64,7 +66,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
-    timezone: str | UnsetType = UNSET
+    timezone: TimeZone | UnsetType = UNSET
     starts_at: AwareDatetime | UnsetType = UNSET
     ends_at: AwareDatetime | UnsetType = UNSET
     capacity: Capacity | UnsetType = UNSET
@@ -393,13 +395,7 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
 
 
 def valid_timezone(name: str) -> bool:
-    if not name or len(name) > 64 or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+    return is_zone(name)
 
 
 def slugify(title: str) -> str:
@@ -409,9 +405,4 @@ def slugify(title: str) -> str:
 
 
 def parse_id(value: UUID | str) -> UUID | None:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
+    return parse_uuid(value)

@@ -34,6 +34,10 @@ from typing import Any, ClassVar
 
 ERROR_TYPE_BASE = "https://events.example.org/errors/"
 
+#: A 422 lists at most this many field errors (and says how many more there were), so a
+#: body with 10,000 faults gets a short answer.
+MAX_LISTED_ERRORS = 20
+
 
 class FieldError(dict[str, str]):
     """One entry of a 422's `errors`: {"field": "venue.name", "message": "..."}."""
@@ -69,8 +73,14 @@ class InvalidInput(DomainError):
     title = "The request is not valid"
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        super().__init__(detail or "; ".join(f"{e['field']}: {e['message']}" for e in errors))
-        self.extra = {"errors": errors}
+        listed = [
+            FieldError(e["field"][:250], e["message"][:500]) for e in errors[:MAX_LISTED_ERRORS]
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in listed)
+        if len(errors) > len(listed):
+            summary += "; more not listed"
+        super().__init__(detail or summary)
+        self.extra = {"errors": listed}
 
     @classmethod
     def one(cls, field: str, message: str) -> InvalidInput:

@@ -47,6 +47,7 @@ from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from events import keys, rendered
 from events.errors import NotFound
 from events.hosting import Actor, require_partner
+from events.ids import parse_uuid
 from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import ical as q
@@ -492,7 +493,4 @@ async def partner_feed(conn: Connection, token: str, *, base_url: str, mail_from
 
 
 def _uuid(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
+    return parse_uuid(value)

@@ -24,6 +24,7 @@ import msgspec
 from msgspec import Meta
 
 from events import keys, tickets
+from events.addresses import NotAnAddress, canonical
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -39,6 +40,7 @@ from events.errors import (
     Unauthenticated,
 )
 from events.hosting import Actor, may
+from events.ids import parse_uuid
 from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
@@ -47,7 +49,6 @@ from events.queries import registration as q
 SHARDS = q.SHARDS
 Locale = Literal["en", "zh-Hant", "zh-Hans"]
 Answer = str | bool | list[str]
-EMAIL = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f.]{2,}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -192,8 +193,10 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
     if not name or CONTROL.search(data.name):
         errors.append(FieldError("name", "must be a name without control characters"))
     email = data.email.strip()
-    if not EMAIL.match(email):
-        errors.append(FieldError("email", "must be an email address"))
+    try:
+        email = canonical(email)
+    except NotAnAddress as exc:
+        errors.append(FieldError("email", str(exc)))
     session_ids: list[UUID] = []
     known = set(target["session_ids"])
     for i, raw in enumerate(data.sessions):
@@ -401,7 +404,4 @@ async def counts(conn: Connection, event: Row) -> dict[str, int]:
 
 
 def _uuid(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
+    return parse_uuid(value)
