@@ -158,6 +158,19 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_failed(settings: Settings, args: argparse.Namespace) -> int:
+    """The mails that will not go out (refused for good, or impossible to build), and why."""
+    from events.queries import mail as mail_q
+
+    async def work(db: Database) -> Any:
+        async with db.connection() as conn:
+            return await mail_q.failed(conn, limit=args.limit)
+
+    for row in with_database(settings, work):
+        print(msgspec.json.encode(row).decode())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m events",
@@ -187,6 +200,12 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--password", help="at least 10 characters (or EVENTS_USER_PASSWORD)")
     user.add_argument("--reset", action="store_true", help="set a new password if the user exists")
     user.set_defaults(run=cmd_partner_user)
+    mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(
+        dest="action", required=True
+    )
+    failed = mail.add_parser("failed", help="list failed mails with their reasons (JSON lines)")
+    failed.add_argument("--limit", type=int, default=100)
+    failed.set_defaults(run=cmd_mail_failed)
     demo = sub.add_parser("demo", help="load demo data (once; again is a no-op)")
     demo.set_defaults(run=cmd_demo)
     return p

@@ -207,9 +207,14 @@ class UnsupportedMediaType(DomainError):
 
 
 class RateLimited(DomainError):
+    """Answered with `Retry-After` (whole seconds); `retry_after` is also in the body."""
+
     status = 429
     code = "rate-limited"
     title = "Too many requests; try again shortly"
+
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(detail, retry_after=retry_after)
 
 
 class DatabaseUnavailable(DomainError):

@@ -8,6 +8,7 @@ worker processes each counts on its own, so the effective limit is workers × th
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -57,8 +58,15 @@ class Limiter:
         self._windows[(name, client)] = (start, count + 1)
         return count < limit.requests
 
+    def retry_after(self, name: str, client: str) -> int:
+        """Whole seconds until the window of (name, client) starts again (at least 1)."""
+        limit = self.limits.get(name)
+        start, _ = self._windows.get((name, client), (self.clock(), 0))
+        left = (limit.seconds if limit else 1) - (self.clock() - start)
+        return max(1, math.ceil(left))
+
     def check(self, name: str, request: object) -> None:
         client = getattr(request, "client", None)
         address = client.host if client else "unknown"
         if not self.hit(name, address):
-            raise RateLimited()
+            raise RateLimited(retry_after=self.retry_after(name, address))

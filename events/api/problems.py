@@ -43,6 +43,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     detail: str
     errors: list[dict[str, str]] | None = None
     result: str | None = None
+    retry_after: int | None = None
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -64,6 +65,8 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
     if exc.status == 503:
         headers = {"Retry-After": "2"}
+    if exc.status == 429:
+        headers = {"Retry-After": str(exc.extra.get("retry_after", 60))}
     return problem_response(exc.problem(), headers)
 
 

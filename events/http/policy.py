@@ -30,10 +30,10 @@ MAX_TEXT = 20_000
 MAX_KEY = 200
 MAX_ITEMS = 1_000
 
-#: Anything the policy may refuse in a JSON body is escaped (`\u0000`, `\n`) or one of these
+#: Anything the policy may refuse in a JSON body is escaped (`\u0000`, `\n`), DEL, or one of these
 #: raw UTF-8 sequences (C1 controls, U+2028/2029); a body with none of them and no size worth
 #: counting is clean without a walk (the registration hot path).
-_SUSPECT = re.compile(rb"\\|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")
+_SUSPECT = re.compile(rb"\\|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")
 _WALK_ABOVE = 4096
 
 

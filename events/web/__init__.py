@@ -48,7 +48,10 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     if exc.status == 401 and request.url.path.startswith("/console"):
         return console.to_sign_in(request)
     status = 404 if exc.status == 401 else exc.status  # a page link without its token
-    return error_page(request, status, ERROR_TITLES.get(status, ERROR_TITLES[400]))
+    page = error_page(request, status, ERROR_TITLES.get(status, ERROR_TITLES[400]))
+    if "retry_after" in exc.extra:
+        page.headers["Retry-After"] = str(exc.extra["retry_after"])
+    return page
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
