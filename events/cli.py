@@ -76,6 +76,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             log_level="info",
             timeout_graceful_shutdown=20,
             access_log=args.access_log,
+            # limits on request heads and their timing (events/http/server.py)
+            http="events.http.server:GuardedHttpTools",
+            timeout_keep_alive=5,
+            limit_concurrency=2048,
         )
     return 0
 

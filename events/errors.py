@@ -22,6 +22,7 @@ The code is the last path segment of the problem's `type` and never changes once
     │   ├── WrongEvent            409 wrong-event
     │   ├── NotConfirmed          409 not-confirmed
     │   └── InvalidTicket         422 invalid              (unreadable, altered, forged)
+    ├── RequestTimeout            408 request-timeout
     ├── PayloadTooLarge           413 payload-too-large
     ├── UnsupportedMediaType      415 unsupported-media-type
     ├── RateLimited               429 rate-limited
@@ -198,6 +199,12 @@ class PayloadTooLarge(DomainError):
     status = 413
     code = "payload-too-large"
     title = "The request body is larger than 1 MiB"
+
+
+class RequestTimeout(DomainError):
+    status = 408
+    code = "request-timeout"
+    title = "The request body was not sent in time"
 
 
 class UnsupportedMediaType(DomainError):

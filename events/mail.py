@@ -149,7 +149,7 @@ def _letter(job: Row, r: Row, ticket_url: str, feed_url: str, with_qr: bool) -> 
 def _address(name: str, email: str) -> Address:
     """The display name and the address kept apart: a comma or quote in a name stays in the
     name; an address the header model cannot take fails this mail (marked failed), not others."""
-    if any(c in email for c in "\r\n,;<>\"") or email.count("@") != 1:
+    if any(c in email for c in '\r\n,;<>"') or email.count("@") != 1:
         raise Unbuildable(f"not a single address: {email!r}")
     return Address(display_name=" ".join(name.split()), addr_spec=email)
 
