@@ -30,7 +30,18 @@ AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
-Visibility = Literal["public", "unlisted", "private"]
+Visibility = Annotated[
+    Literal["public", "unlisted", "private"],
+    Meta(
+        description=(
+            "`public`: listed (home page, GET /api/v1/events) and open to all."
+            " `unlisted`: not listed; its slug ends with an unguessable part, so its page is"
+            " found only by those given the link (the slug changes when an event becomes"
+            " unlisted). `private`: its hosts only; to everyone else its page, calendar,"
+            " public API and registration answer 404."
+        )
+    ),
+]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
 
 
@@ -244,6 +255,8 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
     fields = _columns(msgspec.structs.asdict(data))
     _check_event(fields)
     base = slugify(data.title)
+    if data.visibility == "unlisted":
+        base = unguessable(base)
     for attempt in range(8):
         slug = base if attempt == 0 else f"{base}-{secrets.token_hex(2)}"
         event_id = await q.insert_event(conn, owner.partner_id, slug, fields)
@@ -275,6 +288,10 @@ async def patch_event(
             & {"title", "timezone", "starts_at", "ends_at", "venue_name", "venue_address"}
         )
         await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
+    if changes.get("visibility") == "unlisted":  # the old, guessable URL stops working
+        await q.set_slug(
+            conn, event["id"], unguessable(slugify(changes.get("title", event["title"])))
+        )
     return await get_event(conn, actor, event_id)
 
 
@@ -396,6 +413,11 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
 
 def valid_timezone(name: str) -> bool:
     return is_zone(name)
+
+
+def unguessable(slug: str) -> str:
+    """An unlisted event's slug: its title's, and 64 random bits."""
+    return f"{slug[:40].strip('-')}-{secrets.token_hex(8)}"
 
 
 def slugify(title: str) -> str:

@@ -370,7 +370,7 @@ async def event_calendar(
     """calendar.ics of a published (or cancelled) event; a draft is not found."""
     parsed = _uuid(event_id)
     r = None if parsed is None else await q.event(conn, parsed)
-    if r is None or r["event_status"] == "draft":
+    if r is None or r["event_status"] == "draft" or r["visibility"] == "private":
         raise NotFound("No such event")
     key = ("event", r["event_id"], r["revision"], r["event_status"], r["event_updated_at"])
     return await rendered.cached(

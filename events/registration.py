@@ -145,7 +145,7 @@ async def _register(
 
 
 def _check_open(target: Row, now: datetime) -> None:
-    if target["status"] == "draft":
+    if target["status"] == "draft" or target["visibility"] == "private":
         raise NotFound("No such event")
     if target["status"] == "cancelled":
         raise RegistrationClosed("The event is cancelled")

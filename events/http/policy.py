@@ -24,6 +24,9 @@ import msgspec
 from events.errors import MAX_LISTED_ERRORS, FieldError, InvalidInput
 
 MULTILINE = frozenset({"description", "body", "instructions", "reason", "message"})
+#: Form fields (named `q-0-options`: the last part counts) that are multi-line textareas; a
+#: question's options come one per line and are split into one-line options.
+FORM_MULTILINE = MULTILINE | {"options"}
 LINE_BREAKS = frozenset("\r\n\t\u2028\u2029")
 MAX_LINE = 2_000
 MAX_TEXT = 20_000
@@ -57,11 +60,11 @@ def text_fault(value: str, *, multiline: bool = False) -> str | None:
     return None
 
 
-def is_multiline(path: str) -> bool:
-    """Whether the field at a dotted path is multi-line (its last named part says)."""
-    for part in reversed(path.split(".")):
-        if not part.isdigit():
-            return part in MULTILINE
+def is_multiline(path: str, names: frozenset[str] = MULTILINE) -> bool:
+    """Whether the field at a dotted (or dashed) path is multi-line: its last named part says."""
+    for part in reversed(re.split(r"[.-]", path)):
+        if part and not part.isdigit():
+            return part in names
     return False
 
 
@@ -105,7 +108,9 @@ def check_json(raw: bytes) -> None:
         raise InvalidInput(found)
 
 
-def check_fields(items: Iterable[tuple[str, Any]], prefix: str) -> None:
+def check_fields(
+    items: Iterable[tuple[str, Any]], prefix: str, multiline: frozenset[str] = MULTILINE
+) -> None:
     """Refuse query parameters or form fields that break the policy (files are skipped);
     each is named by its own name, `prefix` (`query`, `form`) names the whole."""
     found: list[FieldError] = []
@@ -115,7 +120,9 @@ def check_fields(items: Iterable[tuple[str, Any]], prefix: str) -> None:
             break
         where = name[:MAX_KEY] or prefix
         fault = text_fault(name) or (
-            text_fault(value, multiline=is_multiline(name)) if isinstance(value, str) else None
+            text_fault(value, multiline=is_multiline(name, multiline))
+            if isinstance(value, str)
+            else None
         )
         if fault:
             found.append(FieldError(where, fault))

@@ -85,7 +85,7 @@ async def form_of(request: Request) -> FormData:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not (isinstance(sent, str) and cookie and hmac.compare_digest(sent, cookie)):
         raise CsrfFailed()
-    policy.check_fields(form.multi_items(), "form")
+    policy.check_fields(form.multi_items(), "form", policy.FORM_MULTILINE)
     return form
 
 
