@@ -289,9 +289,8 @@ async def patch_event(
         )
         await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
     if changes.get("visibility") == "unlisted":  # the old, guessable URL stops working
-        await q.set_slug(
-            conn, event["id"], unguessable(slugify(changes.get("title", event["title"])))
-        )
+        title = str(changes.get("title") or event["title"])
+        await q.set_slug(conn, event["id"], unguessable(slugify(title)))
     return await get_event(conn, actor, event_id)
 
 
