@@ -54,9 +54,11 @@ CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=200)]
-    email: Annotated[str, Meta(min_length=3, max_length=254)]
+    email: Annotated[str, Meta(min_length=3, max_length=254, extra_json_schema={"format": "email"})]
     sessions: Annotated[list[str], Meta(max_length=100)] = []
-    answers: dict[str, Answer] = {}
+    answers: Annotated[
+        dict[Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")], Answer], Meta(max_length=50)
+    ] = {}
     locale: Locale = "en"
 
 

@@ -133,11 +133,31 @@ def decode(raw: bytes, content_type: str | None, kind: type, *, method: str = "P
     try:
         decoded: Any = msgspec.json.decode(raw or b"{}", type=kind)
     except msgspec.ValidationError as exc:
-        raise InvalidInput([validation_error(str(exc))]) from None
+        if "got `float`" not in str(exc):
+            raise InvalidInput([validation_error(str(exc))]) from None
+        decoded = _with_whole_numbers(raw, kind)
     except (msgspec.DecodeError, RecursionError):
         raise InvalidInput.one("body", "is not valid JSON") from None
     policy.check_json(raw)
     return decoded
+
+
+def _with_whole_numbers(raw: bytes, kind: type) -> Any:
+    """JSON Schema's `integer` includes 5.0: a whole float is taken where an int is wanted."""
+    try:
+        return msgspec.convert(_ints(msgspec.json.decode(raw)), type=kind)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput([validation_error(str(exc))]) from None
+
+
+def _ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
 
 
 def validation_error(message: str) -> FieldError:
