@@ -1,16 +1,23 @@
 """The hosts' view of who registered: the attendee list (searched, filtered, paged) and the
-CSV export. Reading a registration, and what it shows, is registration.py's."""
+exports (CSV streamed from a server-side cursor, XLSX written in constant memory). Reading a registration, and what it shows, is registration.py's."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import xlsxwriter
+
+from events.db import Database
 from events.errors import InvalidInput
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
-from events.queries import catalog as catalog_q
+from events.queries import exports as q_exports
 from events.queries import registration as q
 from events.registration import Answer, RegistrationOut, render
 
@@ -38,7 +45,8 @@ async def list_registrations(
     return page_of(items, [r["seq"] for r in found], page.limit)
 
 
-CSV_COLUMNS = [
+#: The columns of both exports, then one `answer:<question id>` column per question.
+COLUMNS = [
     "id",
     "status",
     "waitlist_position",
@@ -47,39 +55,110 @@ CSV_COLUMNS = [
     "locale",
     "sessions",
     "created_at",
+    "checked_in_at",
+    "door",
 ]
+CSV_COLUMNS = COLUMNS  # the name the console knew
+BATCH = 500  # rows per chunk sent
+
+
+async def csv_chunks(db: Database, event: Row) -> AsyncIterator[bytes]:
+    """The CSV export as it is read: UTF-8 with a BOM (so spreadsheets show Chinese names),
+    one row per registration, from a server-side cursor: the first bytes leave before the
+    last row is read, and memory holds one batch. Cells a spreadsheet would run as a formula
+    are prefixed with a quote (OWASP)."""
+    questions = [question["id"] for question in event["questions"]]
+    zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
+    out = io.StringIO()
+    writer = csv.writer(out)
+    out.write("\ufeff")
+    writer.writerow(COLUMNS + [f"answer:{qid}" for qid in questions])
+    yield out.getvalue().encode()
+    async for batch in _batches(db, event):
+        out.seek(0)
+        out.truncate()
+        writer.writerows([_safe_cell(c) for c in _cells(r, questions, zone)] for r in batch)
+        yield out.getvalue().encode()
 
 
 async def export_csv(conn: Connection, event: Row) -> str:
-    """UTF-8 CSV (with a BOM, so spreadsheets show Chinese names), one row per registration.
-
-    Cells that a spreadsheet would run as a formula are prefixed with a quote (OWASP).
-    """
-    sessions = {s["id"]: s["title"] for s in await catalog_q.sessions_of(conn, [event["id"]])}
+    """The whole CSV export as text (small exports; the API streams `csv_chunks`)."""
     questions = [question["id"] for question in event["questions"]]
+    zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS + [f"answer:{qid}" for qid in questions])
-    after = 0
-    while batch := await q.event_registrations(
-        conn, event["id"], status=None, q=None, after_seq=after, limit=1000
-    ):
-        for r in batch:
-            answers = [_answer_text(r["answers"].get(qid)) for qid in questions]
-            cells = [
-                r["id"],
-                r["status"],
-                r["waitlist_position"] or "",
-                r["name"],
-                r["email"],
-                r["locale"],
-                "; ".join(sessions.get(s, str(s)) for s in r["session_ids"]),
-                r["created_at"].isoformat(),
-            ]
-            writer.writerow([_safe_cell(c) for c in cells + answers])
-        after = batch[-1]["seq"]
+    writer.writerow(COLUMNS + [f"answer:{qid}" for qid in questions])
+    async with conn.transaction():
+        async for r in q_exports.registrations_for_export(conn, event["id"]):
+            writer.writerow([_safe_cell(c) for c in _cells(r, questions, zone)])
     return out.getvalue()
+
+
+async def _batches(db: Database, event: Row) -> AsyncIterator[list[Row]]:
+    async with db.transaction() as conn:
+        batch: list[Row] = []
+        async for r in q_exports.registrations_for_export(conn, event["id"]):
+            batch.append(r)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _cells(r: Row, questions: list[str], zone: ZoneInfo) -> list[Any]:
+    checked_in = r["checked_in_at"]
+    return [
+        r["id"],
+        r["status"],
+        r["waitlist_position"] or "",
+        r["name"],
+        r["email"],
+        r["locale"],
+        r["sessions"],
+        r["created_at"].astimezone(zone).isoformat(),
+        checked_in.astimezone(zone).isoformat() if checked_in else "",
+        r["door"],
+        *(_answer_text(r["answers"].get(qid)) for qid in questions),
+    ]
+
+
+async def xlsx_file(db: Database, event: Row, folder: Path) -> Path:
+    """The same columns as an .xlsx workbook, written by xlsxwriter in constant-memory mode
+    (each row goes to disk as it is written) in a worker thread, batch by batch as the
+    cursor reads them; every cell is written as a string or number, never as a formula."""
+    questions = [question["id"] for question in event["questions"]]
+    zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
+    path = folder / f"{event['slug']}-registrations.xlsx"
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "tmpdir": str(folder),
+        },
+    )
+    sheet = book.add_worksheet("Registrations")
+    header = COLUMNS + [f"answer:{qid}" for qid in questions]
+    await asyncio.to_thread(_write_rows, sheet, 0, [header])
+    row_number = 1
+    async for batch in _batches(db, event):
+        cells = [_cells(r, questions, zone) for r in batch]
+        await asyncio.to_thread(_write_rows, sheet, row_number, cells)
+        row_number += len(cells)
+    await asyncio.to_thread(book.close)
+    return path
+
+
+def _write_rows(sheet: Any, first: int, cells: list[list[Any]]) -> None:
+    for offset, values in enumerate(cells):
+        for column, value in enumerate(values):
+            if isinstance(value, int) and not isinstance(value, bool):
+                sheet.write_number(first + offset, column, value)
+            else:
+                sheet.write_string(first + offset, column, str(value))
 
 
 def _answer_text(value: Answer | None) -> str:
