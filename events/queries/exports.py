@@ -10,20 +10,22 @@ from events.queries import Connection, Row
 
 #: Every registration of an event in creation order, with what a host's spreadsheet shows:
 #: the waitlist position (numbered once, not counted per row), session titles, and the first
-#: live check-in at the event's door with the label of the door token that made it.
+#: live check-in at the event's door with the label of the door token that made it. Each of
+#: these is gathered once for the whole event and hash-joined (a subquery per row cost ~40 µs
+#: a row); the registrations stream in `seq` order from their index.
 _EXPORT = (
     "SELECT r.id, r.status, w.position AS waitlist_position, r.name, r.email, r.locale,"
-    " r.answers, r.created_at,"
-    " coalesce((SELECT string_agg(s.title, '; ' ORDER BY s.seq) FROM registration_sessions rs"
-    "   JOIN sessions s ON s.id = rs.session_id WHERE rs.registration_id = r.id), '')"
-    "   AS sessions,"
+    " r.answers, r.created_at, coalesce(rs.titles, '') AS sessions,"
     " c.checked_in_at, coalesce(t.label, '') AS door"
     " FROM registrations r"
     " LEFT JOIN (SELECT id, row_number() OVER (ORDER BY waitlist_order) AS position"
     "   FROM registrations WHERE event_id = $1 AND status = 'waitlisted') w ON w.id = r.id"
-    " LEFT JOIN LATERAL (SELECT ci.checked_in_at, ci.token_id FROM checkins ci"
-    "   WHERE ci.registration_id = r.id AND ci.session_id IS NULL AND ci.undone_at IS NULL"
-    "   ORDER BY ci.checked_in_at LIMIT 1) c ON true"
+    " LEFT JOIN (SELECT x.registration_id, string_agg(s.title, '; ' ORDER BY s.seq) AS titles"
+    "   FROM registration_sessions x JOIN sessions s ON s.id = x.session_id"
+    "   WHERE s.event_id = $1 GROUP BY x.registration_id) rs ON rs.registration_id = r.id"
+    " LEFT JOIN (SELECT DISTINCT ON (registration_id) registration_id, checked_in_at, token_id"
+    "   FROM checkins WHERE event_id = $1 AND session_id IS NULL AND undone_at IS NULL"
+    "   ORDER BY registration_id, checked_in_at) c ON c.registration_id = r.id"
     " LEFT JOIN api_tokens t ON t.id = c.token_id"
     " WHERE r.event_id = $1 ORDER BY r.seq"
 )
