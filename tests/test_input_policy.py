@@ -11,7 +11,9 @@ import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from starlette.applications import Starlette
 
+from events import ratelimit
 from events.http import policy
 from tests.conftest import Partner, assert_problem, create_event, event_body
 
@@ -255,3 +257,24 @@ def test_the_field_of_a_deep_fault_is_named() -> None:
     found: list[Any] = []
     policy.tree_faults(_nested(3), "", found)
     assert [f["field"] for f in found] == ["a.0.a.0.a.0"]
+
+
+async def test_429_says_when_to_retry(
+    client: httpx.AsyncClient, app: Starlette, partner: Partner
+) -> None:
+    event = await create_event(client, partner)
+    seconds = iter([100.0, 100.0, 110.0, 110.0, 110.0, 110.0, 110.0, 110.0])
+    saved = app.state.limiter
+    app.state.limiter = ratelimit.Limiter(
+        ratelimit.parse("register=1/60"), clock=lambda: next(seconds)
+    )
+    try:
+        url = f"/api/v1/events/{event['id']}/registrations"
+        await client.post(url, json={"name": "A", "email": "a@example.org"})
+        refused = await client.post(url, json={"name": "B", "email": "b@example.org"})
+        page = await client.post(f"/events/{event['slug']}", data={"csrf": "x"})
+    finally:
+        app.state.limiter = saved
+    problem = assert_problem(refused, 429, "rate-limited")
+    assert refused.headers["retry-after"] == "50" and problem["retry_after"] == 50
+    assert page.status_code == 429 and page.headers["retry-after"] == "50"
