@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import mail, ratelimit, web
+from events import inbound, jobs, mail, ratelimit, web
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
@@ -88,7 +88,11 @@ def create_app(
         await db.connect()
         try:
             await migrate(db)
-            async with mail.worker_running(db, settings, clock=clock) as app.state.mail_worker:
+            async with (
+                mail.worker_running(db, settings, clock=clock) as app.state.mail_worker,
+                jobs.runner_running(db, settings, clock=clock) as app.state.jobs,
+                inbound.running(db, settings, clock=clock),
+            ):
                 _freeze_start_up_objects()
                 yield
         finally:

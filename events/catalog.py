@@ -42,6 +42,9 @@ Visibility = Annotated[
         )
     ),
 ]
+#: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
+#: or nothing.
+CalendarReplies = Literal["cancel", "notify", "ignore"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
 
 
@@ -73,6 +76,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
+    calendar_replies: CalendarReplies = "cancel"
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -88,6 +92,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
+    calendar_replies: CalendarReplies | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
@@ -137,6 +142,7 @@ class EventOut(msgspec.Struct):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     questions: list[Question]
+    calendar_replies: CalendarReplies
     hosts: list[Host]
     sessions: list[SessionOut]
     revision: int
@@ -222,6 +228,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
         questions=msgspec.convert(e["questions"], list[Question]),
+        calendar_replies=e["calendar_replies"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],

@@ -43,7 +43,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from events import ical, mail_text, registration, tickets
+from events import ical, mail_text, registration, reply_address, tickets
 from events.db import Database
 from events.errors import DatabaseUnavailable
 from events.queries import Connection, Row
@@ -83,7 +83,10 @@ async def compose(conn: Connection, job: Row, settings: Settings, now: datetime)
     feed = await ical.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
     invite = None
     if r["confirmed_at"] is not None:  # waitlisted only: no seat, so nothing for a calendar
-        invite = ical.render_invite(r, ticket_url=out.ticket_url, mail_from=settings.mail_from)
+        reply_to = await reply_address.address_for(conn, settings.reply_address, r["id"])
+        invite = ical.render_invite(
+            r, ticket_url=out.ticket_url, mail_from=settings.mail_from, reply_to=reply_to
+        )
     qr = tickets.qr_png(out.ticket.code) if out.ticket and job["kind"] != "update" else None
     letter = _letter(job, r, out.ticket_url, feed, qr is not None)
     letter.invite_method = ical.invite_method(r) if invite is not None else None
