@@ -52,7 +52,10 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
         index += e.body is not None
         response_schema = schemas[index] if e.response is not None else None
         index += e.response is not None
-        paths.setdefault(e.path, {})[e.method.lower()] = _operation(e, body_schema, response_schema)
+        op = _operation(e, body_schema, response_schema)
+        if e.body is not None and e.method != "PATCH":  # no body is `{}`, if that is enough
+            op["requestBody"]["required"] = bool(components.get(_name(e.body), {}).get("required"))
+        paths.setdefault(e.path, {})[e.method.lower()] = op
     return {
         "openapi": "3.1.0",
         "info": {
