@@ -289,6 +289,10 @@ async def patch_event(
     changes = {k: v for k, v in changes.items() if event[k] != v}
     if "capacity" in changes:
         await registration.change_capacity(conn, event, changes["capacity"], now)
+    if changes.keys() & {"starts_at", "ends_at"}:
+        from events.lifecycle import follow_event
+
+        await follow_event(conn, event, changes)  # sessions move with the event's start
     if changes:
         moved = bool(
             changes.keys()
@@ -415,6 +419,11 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
         raise InvalidInput(errors)
     if s["ends_at"] <= s["starts_at"]:
         raise InvalidInput.one("ends_at", "must be after starts_at")
+    from events.lifecycle import session_errors
+
+    errors = session_errors(s, event)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def valid_timezone(name: str) -> bool:

@@ -97,6 +97,7 @@ def schemathesis(server: Server, token: str, report: Path) -> subprocess.Complet
         capture_output=True,
         text=True,
         timeout=int(SECONDS) * 3 + 120,
+        cwd=report,  # its cache folder (.schemathesis/) stays out of the checkout
         env={**os.environ, "SCHEMATHESIS_HOOKS": ""},
     )
 

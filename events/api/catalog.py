@@ -48,7 +48,7 @@ async def get_event(call: Call) -> EventOut:
 
 @api.patch(
     "/api/v1/events/{event_id}",
-    "Change an event (hosts)",
+    "Change an event (hosts); moving its start moves every session by the same amount",
     body=EventPatch,
     response=EventOut,
     errors=(409,),
@@ -76,7 +76,7 @@ async def cancel_event(call: Call) -> EventOut:
 
 @api.post(
     "/api/v1/events/{event_id}/sessions",
-    "Add a session (hosts)",
+    "Add a session (hosts); it must lie inside the event (else 422)",
     body=SessionIn,
     response=SessionOut,
     status=201,
