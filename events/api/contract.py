@@ -107,9 +107,9 @@ RULES = {
     "EventIn": "ends_at after starts_at; registration_closes_at after registration_opens_at;"
     " question ids unique within the event; a `choice` question has options.",
     "EventPatch": "The event after the change keeps EventIn's rules (ends_at after starts_at,"
-    " …); a capacity below the confirmed registrations is a 409.",
-    "SessionIn": "ends_at after starts_at.",
-    "SessionPatch": "ends_at after starts_at (after the change).",
+    " …) and its sessions inside it; a capacity below the confirmed registrations is a 409.",
+    "SessionIn": "ends_at after starts_at; the session lies inside its event.",
+    "SessionPatch": "ends_at after starts_at and inside the event (after the change).",
     "RegistrationIn": "`email` is one address (no display name, no list); `sessions` are ids"
     " of this event's sessions; `answers` answer this event's questions (required ones"
     " present; a choice one of its options; a checkbox true or false).",
