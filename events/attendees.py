@@ -7,14 +7,17 @@ import asyncio
 import csv
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import xlsxwriter
 
+from events import audit
 from events.db import Database
 from events.errors import InvalidInput
+from events.hosting import Actor
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import exports as q_exports
@@ -30,7 +33,10 @@ async def list_registrations(
     q_text: str | None,
     page: PageRequest,
     base_url: str,
+    actor: Actor | None = None,
+    now: datetime | None = None,
 ) -> Page[RegistrationOut]:
+    """A page of the list; reading it is logged (`registrations.listed`) when `actor` is given."""
     if status not in (None, "confirmed", "waitlisted", "cancelled"):
         raise InvalidInput.one("status", "must be confirmed, waitlisted or cancelled")
     found = await q.event_registrations(
@@ -42,6 +48,17 @@ async def list_registrations(
         limit=page.limit + 1,
     )
     items = [await render(conn, r, base_url=base_url, with_secret=False) for r in found]
+    if actor is not None:
+        query = {"status": status, "q": q_text, "count": len(items)}
+        await audit.record(
+            conn,
+            actor,
+            "registrations.listed",
+            ("event", event["id"]),
+            {k: [None, v] for k, v in query.items() if v is not None},
+            event_id=event["id"],
+            now=now,
+        )
     return page_of(items, [r["seq"] for r in found], page.limit)
 
 
@@ -62,11 +79,14 @@ CSV_COLUMNS = COLUMNS  # the name the console knew
 BATCH = 500  # rows per chunk sent
 
 
-async def csv_chunks(db: Database, event: Row) -> AsyncIterator[bytes]:
+async def csv_chunks(
+    db: Database, event: Row, *, actor: Actor | None = None, now: datetime | None = None
+) -> AsyncIterator[bytes]:
     """The CSV export as it is read: UTF-8 with a BOM (so spreadsheets show Chinese names),
     one row per registration, from a server-side cursor: the first bytes leave before the
     last row is read, and memory holds one batch. Cells a spreadsheet would run as a formula
-    are prefixed with a quote (OWASP)."""
+    are prefixed with a quote (OWASP). Once sent whole it is logged (`export.csv`, with how
+    many rows) when `actor` is given."""
     questions = [question["id"] for question in event["questions"]]
     zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
     out = io.StringIO()
@@ -74,24 +94,67 @@ async def csv_chunks(db: Database, event: Row) -> AsyncIterator[bytes]:
     out.write("\ufeff")
     writer.writerow(COLUMNS + [f"answer:{qid}" for qid in questions])
     yield out.getvalue().encode()
+    rows = 0
     async for batch in _batches(db, event):
         out.seek(0)
         out.truncate()
         writer.writerows([_safe_cell(c) for c in _cells(r, questions, zone)] for r in batch)
+        rows += len(batch)
         yield out.getvalue().encode()
+    if actor is not None:
+        async with db.connection() as conn:
+            await log_export(conn, actor, event, rows, now)
 
 
-async def export_csv(conn: Connection, event: Row) -> str:
-    """The whole CSV export as text (small exports; the API streams `csv_chunks`)."""
+async def log_export(
+    conn: Connection,
+    actor: Actor,
+    event: Row,
+    rows: int,
+    now: datetime | None,
+    action: str = "export.csv",
+) -> None:
+    await audit.record(
+        conn,
+        actor,
+        action,
+        ("event", event["id"]),
+        {"rows": [None, rows]},
+        event_id=event["id"],
+        now=now,
+    )
+
+
+async def log_read(conn: Connection, actor: Actor, registration: Row, now: datetime) -> None:
+    """A host read one registration (personal data): `registration.read`."""
+    await audit.record(
+        conn,
+        actor,
+        "registration.read",
+        ("registration", registration["id"]),
+        event_id=registration["event_id"],
+        now=now,
+    )
+
+
+async def export_csv(
+    conn: Connection, event: Row, *, actor: Actor | None = None, now: datetime | None = None
+) -> str:
+    """The whole CSV export as text (the console's; the API streams `csv_chunks`). The export
+    is logged (`export.csv`, with how many rows) when `actor` is given."""
     questions = [question["id"] for question in event["questions"]]
     zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(COLUMNS + [f"answer:{qid}" for qid in questions])
+    rows = 0
     async with conn.transaction():
         async for r in q_exports.registrations_for_export(conn, event["id"]):
             writer.writerow([_safe_cell(c) for c in _cells(r, questions, zone)])
+            rows += 1
+    if actor is not None:
+        await log_export(conn, actor, event, rows, now)
     return out.getvalue()
 
 
@@ -124,10 +187,11 @@ def _cells(r: Row, questions: list[str], zone: ZoneInfo) -> list[Any]:
     ]
 
 
-async def xlsx_file(db: Database, event: Row, folder: Path) -> Path:
+async def xlsx_file(db: Database, event: Row, folder: Path) -> tuple[Path, int]:
     """The same columns as an .xlsx workbook, written by xlsxwriter in constant-memory mode
     (each row goes to disk as it is written) in a worker thread, batch by batch as the
-    cursor reads them; every cell is written as a string or number, never as a formula."""
+    cursor reads them; every cell is written as a string or number, never as a formula.
+    Returns the file and how many registrations it holds."""
     questions = [question["id"] for question in event["questions"]]
     zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
     path = folder / f"{event['slug']}-registrations.xlsx"
@@ -149,7 +213,7 @@ async def xlsx_file(db: Database, event: Row, folder: Path) -> Path:
         await asyncio.to_thread(_write_rows, sheet, row_number, cells)
         row_number += len(cells)
     await asyncio.to_thread(book.close)
-    return path
+    return path, row_number - 1
 
 
 def _write_rows(sheet: Any, first: int, cells: list[list[Any]]) -> None:

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import registration, tickets
+from events import audit, registration, tickets
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.ids import parse_uuid
@@ -275,6 +275,8 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
 
     await insert_host(conn, event_id, owner.partner_id, "owner")
     await registration.open_capacity(conn, event_id, data.capacity)
+    created = {"title": data.title, "status": "draft", "slug": slug, "capacity": data.capacity}
+    await audit.about_event(conn, actor, "event.created", event_id, audit.diff({}, created), now)
     return await get_event(conn, actor, str(event_id))
 
 
@@ -299,6 +301,14 @@ async def patch_event(
             & {"title", "timezone", "starts_at", "ends_at", "venue_name", "venue_address"}
         )
         await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
+        await audit.about_event(
+            conn,
+            actor,
+            "event.updated",
+            event["id"],
+            audit.diff(event, changes, objects=("venue",)),
+            now,
+        )
     if changes.get("visibility") == "unlisted":  # the old, guessable URL stops working
         title = str(changes.get("title") or event["title"])
         await q.set_slug(conn, event["id"], unguessable(slugify(title)))
@@ -311,6 +321,8 @@ async def publish_event(conn: Connection, actor: Actor, event_id: str, now: date
         raise InvalidState("A cancelled event cannot be published")
     if event["status"] == "draft":
         await q.set_status(conn, event["id"], "published", now)
+        changes = {"status": ["draft", "published"]}
+        await audit.about_event(conn, actor, "event.published", event["id"], changes, now)
         # the signing key now, not by the first of a surge of registrations all at once
         await tickets.event_key(conn, event["id"])
     return await get_event(conn, actor, event_id)
@@ -320,6 +332,8 @@ async def cancel_event(conn: Connection, actor: Actor, event_id: str, now: datet
     event = await load_for(conn, actor, event_id, "cancel", lock=True)
     if event["status"] != "cancelled":
         await q.set_status(conn, event["id"], "cancelled", now)
+        changes = {"status": [event["status"], "cancelled"]}
+        await audit.about_event(conn, actor, "event.cancelled", event["id"], changes, now)
         await registration.event_cancelled(conn, event, now)
     return await get_event(conn, actor, event_id)
 
@@ -334,6 +348,10 @@ async def create_session(
     _check_session(fields, event)
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
+    session = ("session", created["id"])
+    await audit.about_event(
+        conn, actor, "session.created", event["id"], audit.diff({}, fields), now, session
+    )
     return session_out(created, ZoneInfo(event["timezone"]))
 
 
@@ -357,6 +375,9 @@ async def patch_session(
     updated = await q.update_session(conn, current["id"], changes) if changes else current
     assert updated is not None
     await q.bump_revision(conn, event["id"], now)
+    if diff := audit.diff(current, changes):
+        session = ("session", current["id"])
+        await audit.about_event(conn, actor, "session.updated", event["id"], diff, now, session)
     return session_out(updated, ZoneInfo(event["timezone"]))
 
 

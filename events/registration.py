@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import keys, tickets
+from events import audit, keys, tickets
 from events.addresses import NotAnAddress, canonical
 from events.errors import (
     AlreadyRegistered,
@@ -311,25 +311,45 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
 # --- cancelling and the waitlist -----------------------------------------------------------
 
 
-async def cancel(conn: Connection, registration: Row, *, by: str, now: datetime) -> Row:
-    """Cancel; a confirmed seat goes, in the same transaction, to the head of the waitlist."""
+async def cancel(
+    conn: Connection,
+    registration: Row,
+    *,
+    by: str,
+    now: datetime,
+    actor: Actor | audit.Who | None = None,
+) -> Row:
+    """Cancel; a confirmed seat goes, in the same transaction, to the head of the waitlist.
+    `actor` is who did it, for the audit log (default: the attendee when `by` says so)."""
     async with conn.transaction():
         current = await q.registration(conn, registration["id"], lock=True)
         assert current is not None
         if current["status"] == "cancelled":
             return current
         await q.set_cancelled(conn, current["id"], now, by)
+        who = actor or (audit.attendee(current) if by == "attendee" else audit.system(by))
+        await audit.record(
+            conn,
+            who,
+            "registration.cancelled",
+            ("registration", current["id"]),
+            {"status": [current["status"], "cancelled"]},
+            event_id=current["event_id"],
+            now=now,
+        )
         if current["status"] == "confirmed":
             await q.release_session_seats(conn, current["id"])
             await q.release_seat(conn, current["event_id"], current["shard"])
             for head in await q.waitlist_head(conn, current["event_id"], 1):
-                await _confirm(conn, head, current["event_id"], current["shard"], now)
+                await _confirm(conn, head, current["event_id"], current["shard"], now, who)
     found = await q.registration(conn, registration["id"])
     assert found is not None
     return found
 
 
-async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
+async def promote(
+    conn: Connection, registration: Row, now: datetime, actor: Actor | audit.Who | None = None
+) -> Row:
     """A host moves a waitlisted registration up: confirmed if a seat is free, else first in line."""
     if registration["status"] != "waitlisted":
         raise InvalidState("Only a waitlisted registration can be moved up")
@@ -337,7 +357,8 @@ async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
         shards = await q.lock_shards(conn, registration["event_id"])
         free = [s["shard"] for s in shards if s["confirmed"] < s["capacity"]]
         if free:
-            await _confirm(conn, registration["id"], registration["event_id"], free[0], now)
+            by = actor or audit.system("waitlist")
+            await _confirm(conn, registration["id"], registration["event_id"], free[0], now, by)
         else:
             await q.move_to_front(conn, registration["id"], registration["event_id"])
     found = await q.registration(conn, registration["id"])
@@ -346,9 +367,23 @@ async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
 
 
 async def _confirm(
-    conn: Connection, registration_id: UUID, event_id: UUID, shard: int, now: datetime
+    conn: Connection,
+    registration_id: UUID,
+    event_id: UUID,
+    shard: int,
+    now: datetime,
+    by: Actor | audit.Who,
 ) -> None:
     await q.confirm_waitlisted(conn, registration_id, event_id, shard, now)
+    await audit.record(
+        conn,
+        by,
+        "registration.promoted",
+        ("registration", registration_id),
+        {"status": ["waitlisted", "confirmed"]},
+        event_id=event_id,
+        now=now,
+    )
     found = await q.registration(conn, registration_id)
     assert found is not None
     wanted = list(found["session_ids"])
@@ -364,7 +399,7 @@ async def fill_free_seats(conn: Connection, event_id: UUID, now: datetime) -> in
         free = [s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"])]
         heads = await q.waitlist_head(conn, event_id, len(free)) if free else []
         for head, shard in zip(heads, free, strict=False):
-            await _confirm(conn, head, event_id, shard, now)
+            await _confirm(conn, head, event_id, shard, now, audit.system("waitlist"))
     return len(heads)
 
 

@@ -47,6 +47,8 @@ async def get_registration(call: Call) -> RegistrationOut:
     found, mine = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
+    if not mine:  # a host reads someone's personal data: logged
+        await attendees.log_read(call.conn, call.actor, found, call.now)
     return await registration.render(
         call.conn, found, base_url=call.settings.base_url, with_secret=mine
     )
@@ -63,7 +65,11 @@ async def cancel_registration(call: Call) -> RegistrationOut:
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
     done = await registration.cancel(
-        call.conn, found, by="attendee" if mine else "host", now=call.now
+        call.conn,
+        found,
+        by="attendee" if mine else "host",
+        now=call.now,
+        actor=None if mine else call.actor,
     )
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=mine
@@ -80,7 +86,7 @@ async def promote_registration(call: Call) -> RegistrationOut:
     found, _ = await registration.authorize(
         call.conn, call.actor, None, call.path("registration_id")
     )
-    done = await registration.promote(call.conn, found, call.now)
+    done = await registration.promote(call.conn, found, call.now, call.actor)
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=False
     )
@@ -101,6 +107,8 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
         q_text=call.query("q"),
         page=page,
         base_url=call.settings.base_url,
+        actor=call.actor,
+        now=call.now,
     )
 
 
@@ -113,7 +121,7 @@ async def export_registrations(call: Call) -> Response:
     """Streamed as it is read (a server-side cursor on a connection of its own)."""
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
     return StreamingResponse(
-        attendees.csv_chunks(call.request.app.state.db, event),
+        attendees.csv_chunks(call.request.app.state.db, event, actor=call.actor, now=call.now),
         media_type="text/csv; charset=utf-8",
         headers=_attachment(f"{event['slug']}-registrations.csv"),
     )
@@ -128,7 +136,8 @@ async def export_registrations_xlsx(call: Call) -> Response:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
     folder = Path(tempfile.mkdtemp(prefix="events-xlsx-"))
     try:
-        path = await attendees.xlsx_file(call.request.app.state.db, event, folder)
+        path, rows = await attendees.xlsx_file(call.request.app.state.db, event, folder)
+        await attendees.log_export(call.conn, call.actor, event, rows, call.now, "export.xlsx")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
