@@ -6,9 +6,7 @@ invites carry it as SEQUENCE, so calendars replace the old copy.
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -24,24 +22,13 @@ from events.ids import parse_uuid
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as q
+from events.slugs import Visibility, slugify, unguessable
 from events.zones import TimeZone, is_zone
 
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
-Visibility = Annotated[
-    Literal["public", "unlisted", "private"],
-    Meta(
-        description=(
-            "`public`: listed (home page, GET /api/v1/events) and open to all."
-            " `unlisted`: not listed; its slug ends with an unguessable part, so its page is"
-            " found only by those given the link (the slug changes when an event becomes"
-            " unlisted). `private`: its hosts only; to everyone else its page, calendar,"
-            " public API and registration answer 404."
-        )
-    ),
-]
 #: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
 #: or nothing.
 CalendarReplies = Literal["cancel", "notify", "ignore"]
@@ -449,17 +436,6 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
 
 def valid_timezone(name: str) -> bool:
     return is_zone(name)
-
-
-def unguessable(slug: str) -> str:
-    """An unlisted event's slug: its title's, and 64 random bits."""
-    return f"{slug[:40].strip('-')}-{secrets.token_hex(8)}"
-
-
-def slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
-    return slug or f"event-{secrets.token_hex(3)}"
 
 
 def parse_id(value: UUID | str) -> UUID | None:
