@@ -20,9 +20,11 @@ from events.errors import InvalidInput
 from events.hosting import Actor
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
+from events.queries import catalog as catalog_q
 from events.queries import exports as q_exports
 from events.queries import registration as q
 from events.registration import Answer, RegistrationOut, render
+from events.translations import resolve
 
 
 async def list_registrations(
@@ -68,6 +70,7 @@ COLUMNS = [
     "status",
     "waitlist_position",
     "name",
+    "chinese_name",
     "email",
     "locale",
     "sessions",
@@ -80,7 +83,12 @@ BATCH = 500  # rows per chunk sent
 
 
 async def csv_chunks(
-    db: Database, event: Row, *, actor: Actor | None = None, now: datetime | None = None
+    db: Database,
+    event: Row,
+    *,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+    lang: str | None = None,
 ) -> AsyncIterator[bytes]:
     """The CSV export as it is read: UTF-8 with a BOM (so spreadsheets show Chinese names),
     one row per registration, from a server-side cursor: the first bytes leave before the
@@ -94,11 +102,13 @@ async def csv_chunks(
     out.write("\ufeff")
     writer.writerow(COLUMNS + [f"answer:{qid}" for qid in questions])
     yield out.getvalue().encode()
+    async with db.connection() as conn:
+        titles = await _session_titles(conn, event, lang)
     rows = 0
     async for batch in _batches(db, event):
         out.seek(0)
         out.truncate()
-        writer.writerows([_safe_cell(c) for c in _cells(r, questions, zone)] for r in batch)
+        writer.writerows([_safe_cell(c) for c in _cells(r, questions, zone, titles)] for r in batch)
         rows += len(batch)
         yield out.getvalue().encode()
     if actor is not None:
@@ -138,7 +148,12 @@ async def log_read(conn: Connection, actor: Actor, registration: Row, now: datet
 
 
 async def export_csv(
-    conn: Connection, event: Row, *, actor: Actor | None = None, now: datetime | None = None
+    conn: Connection,
+    event: Row,
+    *,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+    lang: str | None = None,
 ) -> str:
     """The whole CSV export as text (the console's; the API streams `csv_chunks`). The export
     is logged (`export.csv`, with how many rows) when `actor` is given."""
@@ -149,9 +164,10 @@ async def export_csv(
     writer = csv.writer(out)
     writer.writerow(COLUMNS + [f"answer:{qid}" for qid in questions])
     rows = 0
+    titles = await _session_titles(conn, event, lang)
     async with conn.transaction():
         async for r in q_exports.registrations_for_export(conn, event["id"]):
-            writer.writerow([_safe_cell(c) for c in _cells(r, questions, zone)])
+            writer.writerow([_safe_cell(c) for c in _cells(r, questions, zone, titles)])
             rows += 1
     if actor is not None:
         await log_export(conn, actor, event, rows, now)
@@ -170,16 +186,27 @@ async def _batches(db: Database, event: Row) -> AsyncIterator[list[Row]]:
             yield batch
 
 
-def _cells(r: Row, questions: list[str], zone: ZoneInfo) -> list[Any]:
+async def _session_titles(conn: Connection, event: Row, lang: str | None) -> dict[Any, str]:
+    """Session titles by id, in `lang` when given (else as written)."""
+    return {
+        s["id"]: s["title"]
+        if lang is None
+        else str(resolve(s["title"], s["translations"], "title", lang))
+        for s in await catalog_q.sessions_of(conn, [event["id"]])
+    }
+
+
+def _cells(r: Row, questions: list[str], zone: ZoneInfo, titles: dict[Any, str]) -> list[Any]:
     checked_in = r["checked_in_at"]
     return [
         r["id"],
         r["status"],
         r["waitlist_position"] or "",
         r["name"],
+        r["chinese_name"] or "",
         r["email"],
         r["locale"],
-        r["sessions"],
+        "; ".join(titles.get(sid, str(sid)) for sid in r["session_ids"]),
         r["created_at"].astimezone(zone).isoformat(),
         checked_in.astimezone(zone).isoformat() if checked_in else "",
         r["door"],
@@ -187,7 +214,9 @@ def _cells(r: Row, questions: list[str], zone: ZoneInfo) -> list[Any]:
     ]
 
 
-async def xlsx_file(db: Database, event: Row, folder: Path) -> tuple[Path, int]:
+async def xlsx_file(
+    db: Database, event: Row, folder: Path, lang: str | None = None
+) -> tuple[Path, int]:
     """The same columns as an .xlsx workbook, written by xlsxwriter in constant-memory mode
     (each row goes to disk as it is written) in a worker thread, batch by batch as the
     cursor reads them; every cell is written as a string or number, never as a formula.
@@ -205,11 +234,13 @@ async def xlsx_file(db: Database, event: Row, folder: Path) -> tuple[Path, int]:
         },
     )
     sheet = book.add_worksheet("Registrations")
+    async with db.connection() as conn:
+        titles = await _session_titles(conn, event, lang)
     header = COLUMNS + [f"answer:{qid}" for qid in questions]
     await asyncio.to_thread(_write_rows, sheet, 0, [header])
     row_number = 1
     async for batch in _batches(db, event):
-        cells = [_cells(r, questions, zone) for r in batch]
+        cells = [_cells(r, questions, zone, titles) for r in batch]
         await asyncio.to_thread(_write_rows, sheet, row_number, cells)
         row_number += len(cells)
     await asyncio.to_thread(book.close)

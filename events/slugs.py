@@ -1,4 +1,4 @@
-"""An event's slug (its URL) and its visibility: who may find it by its URL.
+"""An event's visibility (who may find it by its URL) and an unlisted event's slug.
 
 A public event's slug is its title's; an unlisted event's ends with 64 random bits, so its
 page is found only by those given the link.
@@ -6,9 +6,7 @@ page is found only by those given the link.
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from typing import Annotated, Literal
 
 from msgspec import Meta
@@ -30,9 +28,3 @@ Visibility = Annotated[
 def unguessable(slug: str) -> str:
     """An unlisted event's slug: its title's, and 64 random bits."""
     return f"{slug[:40].strip('-')}-{secrets.token_hex(8)}"
-
-
-def slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
-    return slug or f"event-{secrets.token_hex(3)}"

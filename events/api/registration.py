@@ -11,8 +11,10 @@ from starlette.responses import FileResponse, Response, StreamingResponse
 
 from events import attendees, catalog, registration
 from events.api.routing import Call, Router
+from events.errors import InvalidInput
 from events.paging import Page, PageRequest
 from events.registration import RegistrationIn, RegistrationOut
+from events.translations import LANGS
 
 api = Router("registrations")
 
@@ -114,14 +116,18 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
 
 @api.get(
     "/api/v1/events/{event_id}/registrations.csv",
-    "Export the registrations as CSV (hosts)",
+    "Export the registrations as CSV (hosts); ?lang=en|zh-Hant|zh-Hans names the sessions"
+    " in that language",
     media_type="text/csv",
 )
 async def export_registrations(call: Call) -> Response:
     """Streamed as it is read (a server-side cursor on a connection of its own)."""
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
+    lang = _lang(call)
     return StreamingResponse(
-        attendees.csv_chunks(call.request.app.state.db, event, actor=call.actor, now=call.now),
+        attendees.csv_chunks(
+            call.request.app.state.db, event, actor=call.actor, now=call.now, lang=lang
+        ),
         media_type="text/csv; charset=utf-8",
         headers=_attachment(f"{event['slug']}-registrations.csv"),
     )
@@ -136,7 +142,9 @@ async def export_registrations_xlsx(call: Call) -> Response:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
     folder = Path(tempfile.mkdtemp(prefix="events-xlsx-"))
     try:
-        path, rows = await attendees.xlsx_file(call.request.app.state.db, event, folder)
+        path, rows = await attendees.xlsx_file(
+            call.request.app.state.db, event, folder, _lang(call)
+        )
         await attendees.log_export(call.conn, call.actor, event, rows, call.now, "export.xlsx")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
@@ -147,6 +155,14 @@ async def export_registrations_xlsx(call: Call) -> Response:
         headers=_attachment(path.name),
         background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
     )
+
+
+def _lang(call: Call) -> str | None:
+    """?lang= of an export: session titles in that language."""
+    lang = call.query("lang") or None
+    if lang is not None and lang not in LANGS:
+        raise InvalidInput.one("lang", "must be en, zh-Hant or zh-Hans")
+    return lang
 
 
 def _attachment(filename: str) -> dict[str, str]:

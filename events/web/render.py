@@ -24,7 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from events.http import policy
 from events.http.middleware import SECURITY_HEADERS
 from events.queries import Connection
-from events.web import flash, i18n
+from events.web import content, flash, i18n
 from events.web.i18n import LANG_NAMES, LANGS, N_, Lang
 
 HERE = Path(__file__).parent
@@ -52,6 +52,7 @@ def static_url(name: str) -> str:
 
 
 environment.globals["static"] = static_url
+environment.filters["lang_attr"] = content.lang_attr
 
 
 def lang_of(request: Request) -> Lang:
