@@ -7,12 +7,14 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import msgspec
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from events import background, ratelimit, web
@@ -32,6 +34,7 @@ from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
 from events.api.routing import Endpoint, starlette_route, utcnow
 from events.db import Database, migrate
 from events.errors import DatabaseUnavailable
+from events.http.middleware import InputPolicy, SecurityHeaders
 from events.settings import Settings
 
 log = logging.getLogger("events")
@@ -123,6 +126,13 @@ def create_app(
     async def api_docs(request: Request) -> Response:
         return HTMLResponse(docs.page(spec))
 
+    async def without_slash(request: Request) -> Response:
+        """`/events/x/` → `/events/x`, on the configured base URL (never the Host header's)."""
+        target = "/" + request.path_params["path"].strip("/")
+        if request.url.query:
+            target += "?" + request.url.query
+        return RedirectResponse(settings.base_url + target, status_code=308)
+
     routes: list[BaseRoute] = [
         Route("/healthz", probes.healthz),
         Route("/readyz", probes.readyz),
@@ -130,13 +140,21 @@ def create_app(
         Route("/api/docs", api_docs),
         *(starlette_route(e) for e in _hot_first(endpoints())),
         *web.routes(),
+        Route("/{path:path}/", without_slash, methods=["GET", "HEAD"]),
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(BodyLimit), Middleware(CatchAll)],
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts(settings)),
+            Middleware(InputPolicy, refuse=web.refuse),
+            Middleware(BodyLimit),
+            Middleware(CatchAll),
+        ],
         exception_handlers={**EXCEPTION_HANDLERS, **web.EXCEPTION_HANDLERS},
         lifespan=lifespan,
     )
+    app.router.redirect_slashes = False  # it builds the URL from the Host header
     app.state.settings = settings
     app.state.db = db
     app.state.clock = clock
@@ -144,6 +162,12 @@ def create_app(
         ratelimit.parse(settings.rate_limits), settings.rate_limit_storage
     )
     return app
+
+
+def allowed_hosts(settings: Settings) -> list[str]:
+    """The Host headers answered: the base URL's host, and this machine's own names."""
+    own = urlsplit(settings.base_url).hostname or "localhost"
+    return sorted({own, "localhost", "127.0.0.1", "test", "testserver"})
 
 
 def create_app_from_env() -> Starlette:

@@ -62,6 +62,7 @@ ACTIONS = (
     "checkin.exited",
     "checkin.undone",
     "export.csv",
+    "export.xlsx",
     "door_token.created",
     "door_token.revoked",
     "cohost.invited",

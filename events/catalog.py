@@ -25,15 +25,17 @@ from events.catalog_rules import slugify as slugify
 from events.catalog_rules import valid_timezone as valid_timezone
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
+from events.ids import parse_uuid
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as q
+from events.slugs import Visibility, unguessable
+from events.zones import TimeZone
 
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
-Visibility = Literal["public", "unlisted", "private"]
 Approval = Literal["none", "hold", "screen"]
 #: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
 #: or nothing.
@@ -59,7 +61,7 @@ class Question(msgspec.Struct, forbid_unknown_fields=True):
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
-    timezone: str
+    timezone: TimeZone
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     capacity: Capacity
@@ -79,7 +81,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
-    timezone: str | UnsetType = UNSET
+    timezone: TimeZone | UnsetType = UNSET
     starts_at: AwareDatetime | UnsetType = UNSET
     ends_at: AwareDatetime | UnsetType = UNSET
     capacity: Capacity | UnsetType = UNSET
@@ -276,6 +278,8 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
     fields = _columns(msgspec.structs.asdict(data))
     _check_event(fields)
     base = slugify(data.title)
+    if data.visibility == "unlisted":
+        base = unguessable(base)
     for attempt in range(8):
         slug = base if attempt == 0 else f"{base}-{secrets.token_hex(2)}"
         event_id = await q.insert_event(conn, owner.partner_id, slug, fields)
@@ -321,6 +325,9 @@ async def patch_event(
             audit.diff(event, changes, objects=("venue",)),
             now,
         )
+    if changes.get("visibility") == "unlisted":  # the old, guessable URL stops working
+        title = str(changes.get("title") or event["title"])
+        await q.set_slug(conn, event["id"], unguessable(slugify(title)))
     return await get_event(conn, actor, event_id)
 
 
@@ -448,9 +455,4 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
 
 
 def parse_id(value: UUID | str) -> UUID | None:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
+    return parse_uuid(value)

@@ -84,6 +84,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             access_log=args.access_log,
             proxy_headers=True,
             forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
+            # limits on request heads and their timing (events/http/server.py)
+            http="events.http.server:GuardedHttpTools",
+            timeout_keep_alive=5,
+            limit_concurrency=2048,
         )
     return 0
 
@@ -188,6 +192,19 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_failed(settings: Settings, args: argparse.Namespace) -> int:
+    """The mails that will not go out (refused for good, or impossible to build), and why."""
+    from events.queries import mail as mail_q
+
+    async def work(db: Database) -> Any:
+        async with db.connection() as conn:
+            return await mail_q.failed(conn, limit=args.limit)
+
+    for row in with_database(settings, work):
+        print(msgspec.json.encode(row).decode())
+    return 0
+
+
 def cmd_inbound_list(settings: Settings, args: argparse.Namespace) -> int:
     """Every inbound message (calendar replies) with what came of it, newest first: JSON lines."""
     from events import replies
@@ -243,6 +260,12 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--password", help="at least 10 characters (or EVENTS_USER_PASSWORD)")
     user.add_argument("--reset", action="store_true", help="set a new password if the user exists")
     user.set_defaults(run=cmd_partner_user)
+    mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(
+        dest="action", required=True
+    )
+    failed = mail.add_parser("failed", help="list failed mails with their reasons (JSON lines)")
+    failed.add_argument("--limit", type=int, default=100)
+    failed.set_defaults(run=cmd_mail_failed)
     inbound = sub.add_parser("inbound", help="inbound mail (calendar replies)").add_subparsers(
         dest="action", required=True
     )

@@ -29,6 +29,7 @@ The code is the last path segment of the problem's `type` and never changes once
     │   ├── NotConfirmed          409 not-confirmed
     │   ├── NotInside             409 not-inside           (a scan `out` of someone not in)
     │   └── InvalidTicket         422 invalid              (unreadable, altered, forged)
+    ├── RequestTimeout            408 request-timeout
     ├── PayloadTooLarge           413 payload-too-large
     ├── UnsupportedMediaType      415 unsupported-media-type
     ├── RateLimited               429 rate-limited                 (+ Retry-After)
@@ -48,6 +49,10 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 ERROR_TYPE_BASE = "https://events.example.org/errors/"
+
+#: A 422 lists at most this many field errors (and says how many more there were), so a
+#: body with 10,000 faults gets a short answer.
+MAX_LISTED_ERRORS = 20
 
 
 class FieldError(dict[str, str]):
@@ -86,8 +91,14 @@ class InvalidInput(DomainError):
     title = "The request is not valid"
 
     def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
-        super().__init__(detail or "; ".join(f"{e['field']}: {e['message']}" for e in errors))
-        self.extra = {"errors": errors}
+        listed = [
+            FieldError(e["field"][:250], e["message"][:500]) for e in errors[:MAX_LISTED_ERRORS]
+        ]
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in listed)
+        if len(errors) > len(listed):
+            summary += "; more not listed"
+        super().__init__(detail or summary)
+        self.extra = {"errors": listed}
 
     @classmethod
     def one(cls, field: str, message: str) -> InvalidInput:
@@ -253,6 +264,12 @@ class PayloadTooLarge(DomainError):
     title = "The request body is larger than 1 MiB"
 
 
+class RequestTimeout(DomainError):
+    status = 408
+    code = "request-timeout"
+    title = "The request body was not sent in time"
+
+
 class UnsupportedMediaType(DomainError):
     status = 415
     code = "unsupported-media-type"
@@ -260,12 +277,14 @@ class UnsupportedMediaType(DomainError):
 
 
 class RateLimited(DomainError):
+    """Answered with `Retry-After` (whole seconds); `retry_after` is also in the body."""
+
     status = 429
     code = "rate-limited"
     title = "Too many requests; try again shortly"
 
     def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
-        super().__init__(detail)
+        super().__init__(detail, retry_after=max(1, retry_after))
         self.retry_after = max(1, retry_after)
 
 

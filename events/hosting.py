@@ -106,7 +106,7 @@ def may(actor: Actor, action: Action, event: Row) -> bool:
         return True
     if role == "cohost":
         return action not in ("cancel", "change_hosts")
-    return action == "read" and event["status"] != "draft"
+    return action == "read" and event["status"] != "draft" and event["visibility"] != "private"
 
 
 def require(actor: Actor, action: Action, event: Row | None) -> Row:
@@ -124,7 +124,7 @@ def require(actor: Actor, action: Action, event: Row | None) -> Row:
     if may(actor, action, event):
         return event
     if actor.kind == "anonymous":
-        if event["status"] == "draft":
+        if event["status"] == "draft" or event["visibility"] == "private":
             raise NotFound("No such event")
         raise Unauthenticated()
     if actor.kind == "door":

@@ -47,6 +47,7 @@ from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 from events import keys, rendered, reply_address
 from events.errors import NotFound
 from events.hosting import Actor, require_partner
+from events.ids import parse_uuid
 from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import ical as q
@@ -380,7 +381,7 @@ async def event_calendar(
     """calendar.ics of a published (or cancelled) event, in `lang` if any; drafts: not found."""
     parsed = _uuid(event_id)
     found = None if parsed is None else await q.event(conn, parsed)
-    if found is None or found["event_status"] == "draft":
+    if found is None or found["event_status"] == "draft" or found["visibility"] == "private":
         raise NotFound("No such event")
     r = found if lang is None else localize_row(found, lang)
     key = ("event", r["event_id"], r["revision"], r["event_status"], r["event_updated_at"], lang)
@@ -514,7 +515,4 @@ async def partner_feed(conn: Connection, token: str, *, base_url: str, mail_from
 
 
 def _uuid(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
+    return parse_uuid(value)

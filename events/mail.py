@@ -13,7 +13,9 @@ never touches the database itself; each round runs in a fresh task that
      send with aiosmtplib to SMTP_URL (or, without SMTP_URL, write it to the log);
   3. records the outcome in one statement guarded by the claim. Transient failures (server
      down, 4xx) retry with exponential backoff (30 s doubling, at most an hour), forever;
-     a 5xx refusal marks the row failed. Nothing is ever deleted.
+     a 5xx refusal marks the row failed, and so does a mail that cannot be built (a header
+     it cannot carry): its reason in `last_error`, listed by `python -m events mail failed`;
+     the rows behind it go on. Nothing is ever deleted.
 A sent mail whose outcome cannot be recorded (the database went away) is remembered and
 recorded first thing once the database is back, so a PostgreSQL restart resends nothing.
 The loop survives database outages (it backs off and goes on) and stops cleanly: `stop()`
@@ -173,11 +175,16 @@ def _letter(job: Row, r: Row, ticket_url: str, feed_url: str, with_qr: bool) -> 
     return letter
 
 
-def _address(name: str, email: str) -> Address | str:
-    try:
-        return Address(display_name=name, addr_spec=email)
-    except (ValueError, IndexError):  # an address the header model cannot parse: send as given
-        return email
+def _address(name: str, email: str) -> Address:
+    """The display name and the address kept apart: a comma or quote in a name stays in the
+    name; an address the header model cannot take fails this mail (marked failed), not others."""
+    if any(c in email for c in '\r\n,;<>"') or email.count("@") != 1:
+        raise Unbuildable(f"not a single address: {email!r}")
+    return Address(display_name=" ".join(name.split()), addr_spec=email)
+
+
+class Unbuildable(ValueError):
+    """The mail cannot be built from what is stored (an address or header it cannot carry)."""
 
 
 def message_id(job: Row, domain: str) -> str:
@@ -192,12 +199,13 @@ def _message(
     now: datetime,
     organizer_email: str | None,
 ) -> EmailMessage:
-    sender = parseaddr(settings.mail_from)[1] or "events@localhost"
+    name, sender = parseaddr(settings.mail_from)
+    sender = sender or "events@localhost"
     msg = EmailMessage()
-    msg["From"] = settings.mail_from
+    msg["From"] = _address(name, sender)
     if organizer_email:
-        msg["Reply-To"] = organizer_email
-    msg["Subject"] = letter.subject
+        msg["Reply-To"] = _address("", organizer_email)
+    msg["Subject"] = " ".join(letter.subject.split())  # one line, whatever was stored
     msg["Date"] = format_datetime(now)
     msg["Message-ID"] = message_id(job, sender.rpartition("@")[2] or "localhost")
     msg["Auto-Submitted"] = "auto-generated"
@@ -325,9 +333,10 @@ class MailWorker:
                 composed = await compose(conn, job, self.settings, now)
         except DatabaseUnavailable:
             raise  # the lease lapses and another round takes it
-        except Exception as exc:  # a bug in rendering one mail must not stop the others
-            log.exception("mail %s could not be composed", job["id"])
-            await self._retry(job, now, f"{exc.__class__.__name__}: {exc}")
+        except Exception as exc:  # one mail that cannot be built must not stop the others
+            log.exception("mail %s could not be built; marked failed", job["id"])
+            reason = f"could not be built: {exc.__class__.__name__}: {exc}"
+            await self._record(job, "failed", reason[:500])
             return
         if composed.message is None:
             await self._record(job, "superseded", composed.reason)

@@ -24,6 +24,7 @@ import msgspec
 from msgspec import Meta
 
 from events import access, audit, keys, names, seats, tickets
+from events.addresses import NotAnAddress, canonical
 from events.answers import Answer as Answer  # re-exported: callers use registration.Answer
 from events.answers import answer_errors as _answer_errors
 from events.errors import (
@@ -40,6 +41,7 @@ from events.errors import (
     Unauthenticated,
 )
 from events.hosting import Actor, may
+from events.ids import parse_uuid
 from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
@@ -47,15 +49,16 @@ from events.queries import registration as q
 
 SHARDS = q.SHARDS
 Locale = Literal["en", "zh-Hant", "zh-Hans"]
-EMAIL = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f.]{2,}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=200)]
-    email: Annotated[str, Meta(min_length=3, max_length=254)]
+    email: Annotated[str, Meta(min_length=3, max_length=254, extra_json_schema={"format": "email"})]
     sessions: Annotated[list[str], Meta(max_length=100)] = []
-    answers: dict[str, Answer] = {}
+    answers: Annotated[
+        dict[Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")], Answer], Meta(max_length=50)
+    ] = {}
     locale: Locale = "en"
     #: the name in Chinese characters beside `name` in Latin script (陳大文 / Chan Tai Man)
     chinese_name: Annotated[str, Meta(max_length=50)] | None = None
@@ -167,7 +170,7 @@ def _admission(target: Row, data: RegistrationIn) -> bool:
 
 
 def _check_open(target: Row, now: datetime) -> None:
-    if target["status"] == "draft":
+    if target["status"] == "draft" or target["visibility"] == "private":
         raise NotFound("No such event")
     if target["status"] == "cancelled":
         raise RegistrationClosed("The event is cancelled")
@@ -210,8 +213,10 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
     if data.chinese_name and chinese_name is None:
         errors.append(FieldError("chinese_name", "must be a name in Chinese characters"))
     email = data.email.strip()
-    if not EMAIL.match(email):
-        errors.append(FieldError("email", "must be an email address"))
+    try:
+        email = canonical(email)
+    except NotAnAddress as exc:
+        errors.append(FieldError("email", str(exc)))
     session_ids: list[UUID] = []
     known = set(target["session_ids"])
     for i, raw in enumerate(data.sessions):
@@ -412,7 +417,4 @@ async def counts(conn: Connection, event: Row) -> dict[str, int]:
 
 
 def _uuid(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
+    return parse_uuid(value)

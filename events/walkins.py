@@ -20,6 +20,7 @@ import msgspec
 from msgspec import Meta
 
 from events import audit, checkin, names, registration, tickets
+from events.addresses import NotAnAddress, canonical
 from events.checkin import Door, ScanResult
 from events.errors import (
     AlreadyRegistered,
@@ -56,8 +57,11 @@ def _fields(data: WalkInIn) -> dict[str, object]:
     if not name or registration.CONTROL.search(data.name):
         errors.append(FieldError("name", "must be a name without control characters"))
     email = (data.email or "").strip()
-    if email and not registration.EMAIL.match(email):
-        errors.append(FieldError("email", "must be an email address"))
+    if email:
+        try:
+            email = canonical(email)
+        except NotAnAddress as exc:
+            errors.append(FieldError("email", str(exc)))
     chinese_name = names.clean_chinese_name(data.chinese_name) if data.chinese_name else None
     if data.chinese_name and chinese_name is None:
         errors.append(FieldError("chinese_name", "must be a name in Chinese characters"))

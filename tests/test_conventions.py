@@ -16,8 +16,9 @@ SQL = re.compile(
     r"|\bCREATE\s+(?:TABLE|DATABASE|INDEX|UNIQUE)\b|\bALTER\s+TABLE\b|\bDROP\s+(?:TABLE|DATABASE)\b"
     r"|\bpg_advisory|\bRETURNING\b"
 )
-# The HTTP layer and the app factory may use Starlette; everything else is domain code.
-HTTP_LAYER = ("api/", "web/", "app.py")
+# The HTTP layer (api/, web/ and what they share in http/) and the app factory may use
+# Starlette; everything else is domain code.
+HTTP_LAYER = ("api/", "web/", "http/", "app.py")
 MAX_LINES = 450  # STYLE.md: "modules under ~400 lines"
 # Over the limit while this test was written (work in progress of their owners, to be split);
 # they may not grow past these figures.

@@ -9,6 +9,7 @@ from events.api.routing import Call, Router
 from events.checkin import BatchIn, BatchOut, CheckinOut, ScanIn, ScanResult, UndoIn
 from events.door_kit import AttendeeOut, CheckinKit, StatsOut
 from events.errors import NotFound
+from events.http import compress
 from events.paging import Page, PageRequest
 from events.registration import RegistrationOut
 
@@ -129,9 +130,15 @@ async def checkin_kit(call: Call) -> Response:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))
     assert door.event is not None
     body, etag = await door_kit.kit(call.conn, door.event, door)
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if door_kit.etag_matches(call.request.headers.get("if-none-match"), etag):
+    gz = compress.accepts_gzip(call.request.headers.get("accept-encoding"))
+    sent_etag = compress.gzip_etag(etag) if gz else etag
+    headers = {"ETag": sent_etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+    asked = call.request.headers.get("if-none-match")
+    if door_kit.etag_matches(asked, etag) or door_kit.etag_matches(asked, compress.gzip_etag(etag)):
         return Response(status_code=304, headers=headers)
+    if gz:
+        body = await compress.gzipped(body, etag)
+        headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -122,6 +122,10 @@ async def update_event(
     )
 
 
+async def set_slug(conn: Connection, event_id: UUID, slug: str) -> None:
+    await conn.execute("UPDATE events SET slug = $2 WHERE id = $1", event_id, slug)
+
+
 async def set_status(conn: Connection, event_id: UUID, status: str, now: datetime) -> None:
     """Publish or cancel; cancelling raises the revision (calendar SEQUENCE)."""
     await conn.execute(

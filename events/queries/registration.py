@@ -54,7 +54,8 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
     return row(
         await conn.fetchrow(
             "SELECT e.id, e.version, e.status, e.waitlist, e.starts_at, e.registration_opens_at,"
-            " e.registration_closes_at, e.questions, e.timezone, e.approval, e.invite_only,"
+            " e.registration_closes_at, e.questions, e.timezone, e.visibility, e.approval,"
+            " e.invite_only,"
             " coalesce(array(SELECT s.id FROM sessions s WHERE s.event_id = e.id), '{}')"
             "   AS session_ids,"
             " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"

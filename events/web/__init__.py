@@ -93,6 +93,14 @@ async def csrf_failed(request: Request, exc: Exception) -> Response:
     )
 
 
+async def refuse(request: Request, exc: Exception) -> Response:
+    """The answer to input the policy refuses before routing (see events.http.middleware)."""
+    if isinstance(exc, DomainError):
+        return await domain_error(request, exc)
+    assert isinstance(exc, HTTPException)
+    return await http_error(request, exc)
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     DomainError: domain_error,
     HTTPException: http_error,

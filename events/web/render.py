@@ -17,25 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.datastructures import FormData
+from starlette.datastructures import URL, FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from events.http import policy
+from events.http.middleware import SECURITY_HEADERS
 from events.queries import Connection
 from events.web import content, flash, i18n
 from events.web.i18n import LANG_NAMES, LANGS, N_, Lang
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "csrf"
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:;"
-        " style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none';"
-        " base-uri 'none'; form-action 'self'"
-    ),
-}
 
 environment = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -93,6 +86,7 @@ async def form_of(request: Request) -> FormData:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not (isinstance(sent, str) and cookie and hmac.compare_digest(sent, cookie)):
         raise CsrfFailed()
+    policy.check_fields(form.multi_items(), "form", policy.FORM_MULTILINE)
     return form
 
 
@@ -100,9 +94,19 @@ def lang_links(request: Request) -> list[tuple[str, str, str, bool]]:
     """(lang, its own name, this page in that language, is current) for the switcher."""
     current = lang_of(request)
     return [
-        (code, LANG_NAMES[code], str(request.url.include_query_params(lang=code)), code == current)
+        (
+            code,
+            LANG_NAMES[code],
+            _relative(request.url.include_query_params(lang=code)),
+            code == current,
+        )
         for code in LANGS
     ]
+
+
+def _relative(url: URL) -> str:
+    """A link on this site without scheme and host: never built from the Host header."""
+    return url.path + (f"?{url.query}" if url.query else "")
 
 
 def render(
