@@ -22,6 +22,7 @@ from events.api import checkin as checkin_api
 from events.api import docs, openapi
 from events.api import hosting as hosting_api
 from events.api import registration as registration_api
+from events.api import selfservice as selfservice_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
 from events.api.routing import Endpoint, starlette_route, utcnow
 from events.db import Database, migrate
@@ -33,6 +34,7 @@ ROUTERS = [
     catalog_api.api,
     hosting_api.api,
     registration_api.api,
+    selfservice_api.api,
     calendar_api.api,
     checkin_api.api,
 ]

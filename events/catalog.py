@@ -18,6 +18,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from events import registration, tickets
+from events.durations import reminder_errors
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.paging import Page, PageRequest, page_of
@@ -30,6 +31,7 @@ Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
 Visibility = Literal["public", "unlisted", "private"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
+Reminders = Annotated[list[Annotated[str, Meta(max_length=40)]], Meta(max_length=10)]
 
 
 class Venue(msgspec.Struct, forbid_unknown_fields=True):
@@ -60,6 +62,8 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
+    edits_close_at: AwareDatetime | None = None
+    reminders: Reminders = msgspec.field(default_factory=lambda: ["P1D"])
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -75,6 +79,12 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
+    edits_close_at: AwareDatetime | UnsetType | None = UNSET
+    reminders: Reminders | UnsetType = UNSET
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(max_length=2000)] | None = None
 
 
 class Host(msgspec.Struct):
@@ -124,6 +134,9 @@ class EventOut(msgspec.Struct):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     questions: list[Question]
+    edits_close_at: datetime  # attendees may change their registration until then
+    reminders: list[str]
+    cancel_reason: str | None
     hosts: list[Host]
     sessions: list[SessionOut]
     revision: int
@@ -209,6 +222,9 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
         questions=msgspec.convert(e["questions"], list[Question]),
+        edits_close_at=(e["edits_close_at"] or e["starts_at"]).astimezone(zone),
+        reminders=list(e["reminders"]),
+        cancel_reason=e["cancel_reason"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],
@@ -287,9 +303,13 @@ async def publish_event(conn: Connection, actor: Actor, event_id: str, now: date
     return await get_event(conn, actor, event_id)
 
 
-async def cancel_event(conn: Connection, actor: Actor, event_id: str, now: datetime) -> EventOut:
+async def cancel_event(
+    conn: Connection, actor: Actor, event_id: str, now: datetime, reason: str | None = None
+) -> EventOut:
     event = await load_for(conn, actor, event_id, "cancel", lock=True)
     if event["status"] != "cancelled":
+        if reason and reason.strip():  # before the status: the mails' trigger reads it
+            await q.set_cancel_reason(conn, event["id"], reason.strip())
         await q.set_status(conn, event["id"], "cancelled", now)
         await registration.event_cancelled(conn, event, now)
     return await get_event(conn, actor, event_id)
@@ -350,7 +370,13 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
 #: between offsets (Python's datetime stops at years 1 and 9999).
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, tzinfo=UTC)
-TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+TIME_FIELDS = (
+    "starts_at",
+    "ends_at",
+    "registration_opens_at",
+    "registration_closes_at",
+    "edits_close_at",
+)
 
 
 def _check_times(e: dict[str, Any]) -> list[FieldError]:
@@ -372,6 +398,7 @@ def _check_event(e: dict[str, Any]) -> None:
     opens, closes = e.get("registration_opens_at"), e.get("registration_closes_at")
     if opens is not None and closes is not None and closes <= opens:
         errors.append(FieldError("registration_closes_at", "must be after registration_opens_at"))
+    errors += [FieldError(f"reminders.{i}", m) for i, m in reminder_errors(e["reminders"])]
     questions = msgspec.convert(e.get("questions") or [], list[Question])
     seen: set[str] = set()
     for i, question in enumerate(questions):

@@ -71,8 +71,9 @@ def invite_uid(registration_id: UUID | str, session_id: UUID | str | None = None
     return f"registration-{registration_id}-session-{session_id}@{UID_DOMAIN}"
 
 
-def invite_sequence(revision: int, registration_status: str) -> int:
-    return revision + (1 if registration_status == "cancelled" else 0)
+def invite_sequence(revision: int, registration_status: str, edits: int = 0) -> int:
+    """The event's revision, plus the registration's own changes of sessions (`edits`)."""
+    return revision + edits + (1 if registration_status == "cancelled" else 0)
 
 
 # --- "Add to calendar" links ----------------------------------------------------------------
@@ -296,7 +297,7 @@ def invite_entries(r: Row, *, ticket_url: str, mail_from: str) -> list[Entry]:
     attendee = Person(r["name"], r["email"], PARTSTAT[r["status"]])
     common: dict[str, Any] = {
         "zone": r["timezone"],
-        "sequence": invite_sequence(r["revision"], r["status"]),
+        "sequence": invite_sequence(r["revision"], r["status"], r.get("edits", 0)),
         "stamp": max(r["event_updated_at"], r["updated_at"]),
         "cancelled": r["event_status"] == "cancelled" or r["status"] == "cancelled",
         "url": ticket_url,

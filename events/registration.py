@@ -123,6 +123,10 @@ async def _register(
     _check_open(target, now)
     fields = _validated(data, target)
     sessions = fields.pop("session_ids")
+    if len(sessions) > 1:
+        from events.selfservice import check_no_overlap
+
+        await check_no_overlap(conn, sessions)
     try:
         if sessions:
             async with conn.transaction():

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-DEFAULT_RATE_LIMITS = "register=120/60,signin=10/60,public=600/60"
+DEFAULT_RATE_LIMITS = "register=120/60,signin=10/60,public=600/60,resend=10/600,resend-email=3/3600"
 
 
 def _help(text: str) -> dict[str, str]:

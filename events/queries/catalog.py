@@ -13,6 +13,7 @@ _EVENT = (
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.revision,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at,"
+    " e.edits_close_at, e.reminders, e.cancel_reason,"
     " h.host_ids, h.host_slugs, h.host_roles"
     " FROM events e CROSS JOIN LATERAL ("
     "   SELECT array_agg(hp.id ORDER BY eh.role = 'owner' DESC, eh.added_at) AS host_ids,"
@@ -36,6 +37,8 @@ EVENT_COLUMNS = (
     "registration_opens_at",
     "registration_closes_at",
     "questions",
+    "edits_close_at",
+    "reminders",
 )
 
 
@@ -127,6 +130,10 @@ async def set_status(conn: Connection, event_id: UUID, status: str, now: datetim
         status,
         now,
     )
+
+
+async def set_cancel_reason(conn: Connection, event_id: UUID, reason: str) -> None:
+    await conn.execute("UPDATE events SET cancel_reason = $2 WHERE id = $1", event_id, reason)
 
 
 _SESSION = "SELECT id, event_id, title, starts_at, ends_at, room, capacity FROM sessions"
