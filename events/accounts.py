@@ -84,9 +84,13 @@ async def sign_in(conn: Connection, email: str, password: str, now: datetime) ->
     if user is None:
         raise Unauthenticated("Wrong email or password")
     secret = secrets.token_urlsafe(32)
-    await q.delete_expired_sessions(conn, now)
     await q.insert_session(conn, hash_secret(secret), user["id"], now, now + SESSION_LIFETIME)
     return secret
+
+
+async def purge_expired_sessions(conn: Connection, now: datetime) -> int:
+    """Console sessions past their lifetime (a periodic job; they are refused before that)."""
+    return await q.delete_expired_sessions(conn, now)
 
 
 async def session(conn: Connection, secret: str | None, now: datetime) -> SignedIn | None:

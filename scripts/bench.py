@@ -2,7 +2,8 @@
 
 It starts the service (`python -m events serve --workers N`, rate limits and the mail worker
 off) and a thin floor endpoint (scripts/bench_floor.py: uvicorn + Starlette + msgspec + one
-asyncpg INSERT into the same table) on a FRESH database, drives both with `wrk` (or, when wrk
+asyncpg INSERT into a plain table, exactly as PERFORMANCE.md defines it; the same endpoint
+inserting into the registrations table is measured beside it, never instead) on a FRESH database, drives both with `wrk` (or, when wrk
 is missing and cannot be installed, several Python client processes), and prints ONE JSON
 object: per phase throughput, latency percentiles, status counts, the checks that capacity
 held, peak worker memory, CPU of the server, the client and the rest of the machine, and
@@ -765,7 +766,15 @@ def run_phases(
         with profiled(args.profile, app, f"surge{n}"):
             surge = load.run(port, registrations(hot, f"hot{n}", args.attempts), args.clients, app)
         surge["verified"] = verify_capacity(port, token, url, hot, args, spec)
-        rounds.append({"floor": summary(floor_run), "surge": summary(surge)})
+        same_table = load.run(
+            floor.port,
+            registrations("", f"same{n}", args.attempts, "/floor-same-table"),
+            args.clients,
+            floor,
+        )
+        rounds.append(
+            {"floor": summary(floor_run), "surge": summary(surge), "same": summary(same_table)}
+        )
     for r in rounds:
         r["ratio"] = ratio(r["surge"]["throughput_per_s"], r["floor"]["throughput_per_s"])
         checks.setdefault("capacity_exact", True)
@@ -783,6 +792,15 @@ def run_phases(
 
     report: dict[str, Any] = {
         "floor": median["floor"],
+        "floor_same_table": {
+            **median["same"],
+            "note": "beside the floor, never instead: the same endpoint inserting into the"
+            " service's registrations table (its indexes, key and trigger)",
+            "vs_floor": {
+                "throughput": ratio(median["same"]["throughput_per_s"], floor_rps),
+                "p99": ratio(median["same"]["latency_ms"]["p99"], floor_p99),
+            },
+        },
         "surge": vs_floor(dict(median["surge"])),
         "rounds": [
             {
@@ -790,6 +808,8 @@ def run_phases(
                 "surge_per_s": r["surge"]["throughput_per_s"],
                 "ratio": r["ratio"],
                 "surge_p99_ms": r["surge"]["latency_ms"]["p99"],
+                "floor_p99_ms": r["floor"]["latency_ms"]["p99"],
+                "same_table_per_s": r["same"]["throughput_per_s"],
                 "confirmed": r["surge"]["verified"]["confirmed_db"],
             }
             for r in rounds
@@ -824,8 +844,8 @@ def run_phases(
     }
     surge = report["surge"]
     targets = {
-        "surge_ratio_at_least_0.7": surge["vs_floor"]["throughput"] >= 0.7,
-        "surge_p99_under_100ms": surge["latency_ms"]["p99"] < 100,
+        "surge_ratio_at_least_0.8": surge["vs_floor"]["throughput"] >= 0.8,
+        "surge_p99_at_most_twice_the_floor": surge["vs_floor"]["p99"] <= 2,
         "capacity_exact": checks.get("capacity_exact", False),
     }
     if "latency_ms" in report["checkin"]:

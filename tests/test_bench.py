@@ -57,6 +57,12 @@ def test_bench_tiny_run_prints_one_json_object_with_exact_capacity() -> None:
         surge["throughput_per_s"] / report["floor"]["throughput_per_s"], 3
     )
     assert report["floor"]["statuses"] == {"201": 30}
+    # the heavier same-table floor is shown beside the plain one, and ratios are to the plain one
+    same = report["floor_same_table"]
+    assert same["statuses"] == {"201": 30}
+    assert same["vs_floor"]["throughput"] == round(
+        same["throughput_per_s"] / report["floor"]["throughput_per_s"], 3
+    )
     assert report["rounds"][0]["confirmed"] == 12
 
     checkin = report["checkin"]

@@ -75,5 +75,6 @@ async def delete_session(conn: Connection, secret_hash: bytes) -> None:
     await conn.execute("DELETE FROM web_sessions WHERE secret_hash = $1", secret_hash)
 
 
-async def delete_expired_sessions(conn: Connection, now: datetime) -> None:
-    await conn.execute("DELETE FROM web_sessions WHERE expires_at <= $1", now)
+async def delete_expired_sessions(conn: Connection, now: datetime) -> int:
+    done = await conn.execute("DELETE FROM web_sessions WHERE expires_at <= $1", now)
+    return int(done.split()[-1])
