@@ -36,6 +36,9 @@ API_MD = [
     ("GET", "/api/v1/events/{}/checkin-kit"),
     ("GET", "/api/v1/events/{}/stats"),
     ("GET", "/api/v1/events/{}/calendar.ics"),
+    ("PATCH", "/api/v1/registrations/{}"),
+    ("POST", "/api/v1/events/{}/registrations/resend"),
+    ("POST", "/api/v1/events/{}/messages"),
 ]
 # API.md's Additions (contract v1.1) that are not built yet: each leaves this list when its
 # endpoint lands (and the two tests below then hold it to the document).
@@ -47,16 +50,13 @@ NOT_YET = {
     ("GET", "/api/v1/registrations/{}/badge.pdf"),
     ("GET", "/api/v1/registrations/{}/export"),
     ("GET", "/api/v1/webhooks/{}/deliveries"),
-    ("PATCH", "/api/v1/registrations/{}"),
     ("DELETE", "/api/v1/events/{}/sessions/{}"),
     ("POST", "/api/v1/events/{}/access-codes"),
     ("POST", "/api/v1/events/{}/access-codes/{}/revoke"),
     ("POST", "/api/v1/events/{}/duplicate"),
     ("POST", "/api/v1/events/{}/guests"),
     ("POST", "/api/v1/events/{}/guests/import"),
-    ("POST", "/api/v1/events/{}/messages"),
     ("POST", "/api/v1/events/{}/registrations/decide"),
-    ("POST", "/api/v1/events/{}/registrations/resend"),
     ("POST", "/api/v1/events/{}/unpublish"),
     ("POST", "/api/v1/registrations/{}/approve"),
     ("POST", "/api/v1/registrations/{}/erase"),

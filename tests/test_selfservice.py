@@ -46,6 +46,10 @@ async def add_session(
     return body
 
 
+def seq(text: str) -> int:
+    return max(int(line.split(":")[1]) for line in text.splitlines() if line.startswith("SEQUENCE"))
+
+
 async def kinds(db: Database, registration_id: str) -> list[str]:
     async with db.connection() as conn:
         return [r["kind"] for r in await mail_q.of_registration(conn, UUID(registration_id))]
@@ -90,9 +94,6 @@ async def test_attendee_changes_name_answers_language_and_sessions(
     after = (
         await client.get(f"/api/v1/registrations/{r['id']}/invite.ics?token={r['access_token']}")
     ).text.replace("\r\n ", "")
-    seq = lambda text: max(
-        int(line.split(":")[1]) for line in text.splitlines() if line.startswith("SEQUENCE")
-    )  # noqa: E731
     assert seq(after) == seq(before) + 1
     assert f"session-{two['id']}" in after and f"session-{one['id']}" not in after
     assert await kinds(db, r["id"]) == ["confirmation", "edited"]
