@@ -135,22 +135,22 @@ async def _move_sessions(conn: Connection, current: Row, wanted: list[UUID]) -> 
     removed = [s for s in held if s not in wanted]
     added = [s for s in wanted if s not in held]
     if current["status"] == "confirmed":
-        if removed:
-            await q.release_sessions(conn, removed)
-        if added:
-            claimed = await take_session_seats(conn, added)
-            if len(claimed) != len(added):
-                full = [str(s) for s in added if s not in claimed]
-                raise SessionFull(f"No seat left in {len(full)} chosen session(s)", full=full)
+        claimed = await take_session_seats(conn, added, removed)
+        if len(claimed) != len(added):  # the transaction rolls back: nothing given back either
+            full = [str(s) for s in added if s not in claimed]
+            raise SessionFull(f"No seat left in {len(full)} chosen session(s)", full=full)
     if removed:
         await registration_q.drop_sessions(conn, current["id"], removed)
     if added:
         await registration_q.insert_sessions(conn, current["id"], added)
 
 
-async def take_session_seats(conn: Connection, session_ids: list[UUID]) -> list[UUID]:
-    """One seat in each session that has one left (the guarded counter); the ones taken."""
-    return await registration_q.claim_session_seats(conn, session_ids)
+async def take_session_seats(
+    conn: Connection, added: list[UUID], removed: list[UUID]
+) -> list[UUID]:
+    """Seats of `removed` given back, one taken in each of `added` that has one left (the
+    guarded counter, in one statement); the `added` sessions taken."""
+    return await q.move_session_seats(conn, added, removed)
 
 
 def overlapping(spans: list[Row]) -> list[tuple[Row, Row]]:

@@ -31,10 +31,29 @@ async def session_spans(conn: Connection, session_ids: list[UUID]) -> list[Row]:
     )
 
 
-async def release_sessions(conn: Connection, session_ids: list[UUID]) -> None:
-    await conn.execute(
-        "UPDATE sessions SET confirmed = confirmed - 1 WHERE id = ANY($1)", session_ids
-    )
+async def move_session_seats(
+    conn: Connection, added: list[UUID], removed: list[UUID]
+) -> list[UUID]:
+    """Give back a seat in each of `removed` and take one in each of `added` that has one, in
+    one statement; returns the `added` sessions that had a seat.
+
+    The rows are locked in id order first, so two attendees swapping sessions in opposite
+    directions queue instead of deadlocking; the guard is then checked on the locked rows.
+    """
+    return [
+        r["id"]
+        for r in await conn.fetch(
+            "UPDATE sessions SET confirmed = confirmed"
+            "   + CASE WHEN id = ANY($1::uuid[]) THEN 1 ELSE -1 END"
+            " WHERE id IN (SELECT id FROM sessions WHERE id = ANY($1::uuid[] || $2::uuid[])"
+            "   ORDER BY id FOR UPDATE)"
+            " AND (id = ANY($2::uuid[]) OR capacity IS NULL OR confirmed < capacity)"
+            " RETURNING id, id = ANY($1::uuid[]) AS taken",
+            added,
+            removed,
+        )
+        if r["taken"]
+    ]
 
 
 async def update_registration(
