@@ -194,3 +194,11 @@ async def resend(conn: Connection, event: Row, email: str, *, now: datetime) -> 
         return False
     await q.queue_resend(conn, found, now)
     return True
+
+
+async def session_seats_left(conn: Connection, event_id: UUID) -> dict[str, int | None]:
+    """Seats left in each session of the event, by id (None: no limit)."""
+    return {
+        str(s["id"]): None if s["capacity"] is None else max(s["capacity"] - s["confirmed"], 0)
+        for s in await q.session_seats(conn, event_id)
+    }

@@ -111,3 +111,11 @@ async def edits(conn: Connection, registration_id: UUID) -> int:
     return int(
         await conn.fetchval("SELECT edits FROM registrations WHERE id = $1", registration_id)
     )
+
+
+async def session_seats(conn: Connection, event_id: UUID) -> list[Row]:
+    return rows(
+        await conn.fetch(
+            "SELECT id, capacity, confirmed FROM sessions WHERE event_id = $1", event_id
+        )
+    )

@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from events.api import problems
 from events.errors import DomainError
-from events.web import attendee, console, scan
+from events.web import attendee, console, scan, selfservice_pages
 from events.web.i18n import N_
 from events.web.render import ERROR_TITLES, HERE, CsrfFailed, error_page
 
@@ -27,9 +27,13 @@ def routes() -> list[BaseRoute]:
         Route("/", attendee.home),
         Route("/events/{slug}", attendee.event_page),
         Route("/events/{slug}", attendee.register, methods=["POST"]),
+        Route("/events/{slug}/resend", selfservice_pages.resend_page),
+        Route("/events/{slug}/resend", selfservice_pages.resend, methods=["POST"]),
         Route("/tickets/{registration_id}", attendee.ticket_page),
         Route("/tickets/{registration_id}/cancel", attendee.ticket_page),
         Route("/tickets/{registration_id}/cancel", attendee.cancel, methods=["POST"]),
+        Route("/tickets/{registration_id}/edit", selfservice_pages.edit_page),
+        Route("/tickets/{registration_id}/edit", selfservice_pages.edit, methods=["POST"]),
         Route("/scan", scan.scanner),
         *console.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
