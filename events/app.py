@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import jobs, mail, ratelimit, web
+from events import inbound, jobs, mail, ratelimit, web
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
@@ -90,6 +90,7 @@ def create_app(
             async with (
                 mail.worker_running(db, settings, clock=clock) as app.state.mail_worker,
                 jobs.runner_running(db, settings, clock=clock) as app.state.jobs,
+                inbound.running(db, settings, clock=clock),
             ):
                 _freeze_start_up_objects()
                 yield

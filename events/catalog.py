@@ -30,6 +30,9 @@ Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
 Visibility = Literal["public", "unlisted", "private"]
+#: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
+#: or nothing.
+CalendarReplies = Literal["cancel", "notify", "ignore"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
 Reminders = Annotated[list[Annotated[str, Meta(max_length=40)]], Meta(max_length=10)]
 
@@ -64,6 +67,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     questions: Annotated[list[Question], Meta(max_length=50)] = []
     edits_close_at: AwareDatetime | None = None
     reminders: Reminders = msgspec.field(default_factory=lambda: ["P1D"])
+    calendar_replies: CalendarReplies = "cancel"
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -85,6 +89,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, Meta(max_length=2000)] | None = None
+    calendar_replies: CalendarReplies | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
@@ -137,6 +142,7 @@ class EventOut(msgspec.Struct):
     edits_close_at: datetime  # attendees may change their registration until then
     reminders: list[str]
     cancel_reason: str | None
+    calendar_replies: CalendarReplies
     hosts: list[Host]
     sessions: list[SessionOut]
     revision: int
@@ -225,6 +231,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         edits_close_at=(e["edits_close_at"] or e["starts_at"]).astimezone(zone),
         reminders=list(e["reminders"]),
         cancel_reason=e["cancel_reason"],
+        calendar_replies=e["calendar_replies"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],
@@ -370,13 +377,8 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
 #: between offsets (Python's datetime stops at years 1 and 9999).
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, tzinfo=UTC)
-TIME_FIELDS = (
-    "starts_at",
-    "ends_at",
-    "registration_opens_at",
-    "registration_closes_at",
-    "edits_close_at",
-)
+WINDOW = ("registration_opens_at", "registration_closes_at")
+TIME_FIELDS = ("starts_at", "ends_at", *WINDOW, "edits_close_at")
 
 
 def _check_times(e: dict[str, Any]) -> list[FieldError]:

@@ -188,6 +188,19 @@ def cmd_mail_show(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_inbound_list(settings: Settings, args: argparse.Namespace) -> int:
+    """Every inbound message (calendar replies) with what came of it, newest first: JSON lines."""
+    from events import replies
+
+    async def work(db: Database) -> Any:
+        async with db.connection() as conn:
+            return await replies.inbound(conn, limit=args.limit, outcome=args.outcome)
+
+    for found in with_database(settings, work):
+        print(msgspec.json.encode(found).decode())
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m events",
@@ -226,6 +239,17 @@ def parser() -> argparse.ArgumentParser:
     shown = mail_sub.add_parser("show", help="one mail as sent: headers, text, attachments")
     shown.add_argument("id", type=int)
     shown.set_defaults(run=cmd_mail_show)
+    inbound = sub.add_parser("inbound", help="inbound mail (calendar replies)").add_subparsers(
+        dest="action", required=True
+    )
+    listing = inbound.add_parser("list", help="received messages and their outcome, newest first")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument(
+        "--outcome",
+        choices=["applied", "unchanged", "notified", "ignored", "rejected", "invalid"],
+        help="only those with this outcome",
+    )
+    listing.set_defaults(run=cmd_inbound_list)
     demo = sub.add_parser("demo", help="load demo data (once; again is a no-op)")
     demo.set_defaults(run=cmd_demo)
     return p

@@ -44,7 +44,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
-from events import keys, rendered
+from events import keys, rendered, reply_address
 from events.errors import NotFound
 from events.hosting import Actor, require_partner
 from events.lru import LruCache
@@ -231,8 +231,10 @@ def _location(*parts: str | None) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def _organizer(r: Row, mail_from: str) -> Person:
-    email = r["organizer_email"] or parseaddr(mail_from)[1] or "events@localhost"
+def _organizer(r: Row, mail_from: str, reply_to: str | None = None) -> Person:
+    """The organiser's name; its address is the registration's reply address when there is
+    one (replies.py), so a decline in the attendee's calendar comes back to the service."""
+    email = reply_to or r["organizer_email"] or parseaddr(mail_from)[1] or "events@localhost"
     return Person(r["organizer_name"], email)
 
 
@@ -287,7 +289,9 @@ PARTSTAT = {"confirmed": "ACCEPTED", "waitlisted": "TENTATIVE", "cancelled": "DE
 TICKET_LABEL = {"en": "Your ticket", "zh-Hant": "您的門票", "zh-Hans": "您的门票"}
 
 
-def invite_entries(r: Row, *, ticket_url: str, mail_from: str) -> list[Entry]:
+def invite_entries(
+    r: Row, *, ticket_url: str, mail_from: str, reply_to: str | None = None
+) -> list[Entry]:
     """A registration's copy: the event and each chosen session, organizer and attendee on each.
 
     PARTSTAT is ACCEPTED while confirmed, TENTATIVE while waitlisted (no seat yet).
@@ -302,7 +306,7 @@ def invite_entries(r: Row, *, ticket_url: str, mail_from: str) -> list[Entry]:
         "cancelled": r["event_status"] == "cancelled" or r["status"] == "cancelled",
         "url": ticket_url,
         "description": description,
-        "organizer": _organizer(r, mail_from),
+        "organizer": _organizer(r, mail_from, reply_to),
         "attendees": [attendee],
     }
     venue = _location(r["venue_name"], r["venue_address"])
@@ -341,12 +345,13 @@ def _invite_key(r: Row) -> tuple[Hashable, ...]:
     )
 
 
-def render_invite(r: Row, *, ticket_url: str, mail_from: str) -> bytes:
+def render_invite(r: Row, *, ticket_url: str, mail_from: str, reply_to: str | None = None) -> bytes:
     """The invite of a row from `queries.ical.invite` (also attached to mails)."""
     return _cache.get_or_make(
-        ("invite", *_invite_key(r), ticket_url, mail_from),
+        ("invite", *_invite_key(r), ticket_url, mail_from, reply_to),
         lambda: build(
-            invite_entries(r, ticket_url=ticket_url, mail_from=mail_from), method=invite_method(r)
+            invite_entries(r, ticket_url=ticket_url, mail_from=mail_from, reply_to=reply_to),
+            method=invite_method(r),
         ),
     )
 
@@ -384,18 +389,26 @@ async def event_calendar(
 
 
 async def invite(
-    conn: Connection, registration: Row, *, base_url: str, mail_from: str, now: datetime
+    conn: Connection,
+    registration: Row,
+    *,
+    base_url: str,
+    mail_from: str,
+    now: datetime,
+    reply_base: str | None = None,
 ) -> bytes:
-    """The invite of a registration the caller may read (see registration.authorize)."""
+    """The invite of a registration the caller may read (see registration.authorize);
+    `reply_base`: EVENTS_REPLY_ADDRESS, which makes the registration's reply address."""
     r = await q.invite(conn, registration["id"])
     assert r is not None
     url = await ticket_url(conn, r["id"], base_url)
+    reply_to = await reply_address.address_for(conn, reply_base, r["id"])
     return await rendered.cached(
         conn,
         r["id"],
         "invite.ics",
-        rendered.version_of(*_invite_key(r), url, mail_from),
-        make=lambda: render_invite(r, ticket_url=url, mail_from=mail_from),
+        rendered.version_of(*_invite_key(r), url, mail_from, reply_to),
+        make=lambda: render_invite(r, ticket_url=url, mail_from=mail_from, reply_to=reply_to),
         now=now,
     )
 

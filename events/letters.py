@@ -14,7 +14,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from events import ical, mail_text, registration, tickets
+from events import ical, mail_text, registration, reply_address, tickets
 from events.l10n import lang_or_english
 from events.queries import Connection, Row
 from events.queries import ical as ical_q
@@ -51,7 +51,10 @@ async def compose(
     letter = await _letter(conn, job, r, out.ticket_url, feed)
     invite = None
     if r["confirmed_at"] is not None and job["kind"] in WITH_INVITE:
-        invite = ical.render_invite(r, ticket_url=out.ticket_url, mail_from=settings.mail_from)
+        reply_to = await reply_address.address_for(conn, settings.reply_address, r["id"])
+        invite = ical.render_invite(
+            r, ticket_url=out.ticket_url, mail_from=settings.mail_from, reply_to=reply_to
+        )
         letter.invite_method = ical.invite_method(r)
     qr = None
     if out.ticket and letter.kind.qr and r["event_status"] != "cancelled":

@@ -75,6 +75,10 @@ class RegistrationOut(msgspec.Struct):
     locale: Locale
     created_at: datetime
     cancelled_at: datetime | None
+    #: the first time the attendee's calendar accepted the invite (replies.py)
+    accepted_at: datetime | None = None
+    #: the last answer the attendee's calendar sent: ACCEPTED, DECLINED or TENTATIVE
+    calendar_reply: str | None = None
 
 
 # --- registering ---------------------------------------------------------------------------
@@ -298,6 +302,8 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         locale=r["locale"],
         created_at=r["created_at"],
         cancelled_at=r["cancelled_at"],
+        accepted_at=r.get("accepted_at"),
+        calendar_reply=r.get("calendar_reply"),
     )
 
 

@@ -54,6 +54,28 @@ class Settings:
         default=0,
         metadata=_help("EVENTS_WORKERS: server worker processes; 0 means one per core."),
     )
+    reply_address: str | None = field(
+        default=None,
+        metadata=_help(
+            "EVENTS_REPLY_ADDRESS: e.g. events-reply@example.org; each invite's ORGANIZER is"
+            " this address plus-addressed per registration, so declines in a calendar come back;"
+            " unset: invites carry the organiser's own address."
+        ),
+    )
+    inbound_smtp: str | None = field(
+        default=None,
+        metadata=_help(
+            "EVENTS_INBOUND_SMTP: host:port (or lmtp://host:port) where the worker listens for"
+            " calendar replies relayed to the reply address's domain."
+        ),
+    )
+    inbound_imap: str | None = field(
+        default=None,
+        metadata=_help(
+            "EVENTS_INBOUND_IMAP: imaps://user:password@host/INBOX, a mailbox the worker polls"
+            " for calendar replies."
+        ),
+    )
     mail_worker: bool = field(
         default=True,
         metadata=_help("EVENTS_MAIL_WORKER: 0 stops this process from delivering mail."),
@@ -71,6 +93,9 @@ class Settings:
             rate_limits=env.get("EVENTS_RATE_LIMITS") or DEFAULT_RATE_LIMITS,
             db_pool_size=int(env.get("EVENTS_DB_POOL_SIZE") or 20),
             workers=int(env.get("EVENTS_WORKERS") or 0),
+            reply_address=env.get("EVENTS_REPLY_ADDRESS") or None,
+            inbound_smtp=env.get("EVENTS_INBOUND_SMTP") or None,
+            inbound_imap=env.get("EVENTS_INBOUND_IMAP") or None,
             mail_worker=(env.get("EVENTS_MAIL_WORKER") or "1") not in ("0", "false", "off"),
         )
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import hypothesis
 import pytest
 from starlette.applications import Starlette
 
@@ -29,6 +30,11 @@ from events.settings import Settings
 from tests.live_server import create_database, drop_database
 
 BASE_URL = "http://test"
+
+# Property tests judge outcomes, not speed (speed is scripts/bench's): no per-example deadline,
+# which a shared 2-core machine would miss at random.
+hypothesis.settings.register_profile("events", deadline=None)
+hypothesis.settings.load_profile("events")
 
 
 @dataclass

@@ -55,7 +55,12 @@ async def invite(call: Call) -> Response:
     )
     settings = call.settings
     body = await ical.invite(
-        call.conn, found, base_url=settings.base_url, mail_from=settings.mail_from, now=call.now
+        call.conn,
+        found,
+        base_url=settings.base_url,
+        mail_from=settings.mail_from,
+        now=call.now,
+        reply_base=settings.reply_address,
     )
     return _ics(body, "invite.ics", private=True)
 

@@ -12,7 +12,7 @@ _EVENT = (
     "SELECT e.id, e.seq, e.slug, e.owner_id, e.title, e.description, e.timezone, e.starts_at,"
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.revision,"
-    " e.created_at, e.updated_at, e.published_at, e.cancelled_at,"
+    " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
     " e.edits_close_at, e.reminders, e.cancel_reason,"
     " h.host_ids, h.host_slugs, h.host_roles"
     " FROM events e CROSS JOIN LATERAL ("
@@ -39,6 +39,7 @@ EVENT_COLUMNS = (
     "questions",
     "edits_close_at",
     "reminders",
+    "calendar_replies",
 )
 
 

@@ -154,6 +154,7 @@ async def drop_sessions(conn: Connection, registration_id: UUID, session_ids: li
 _REGISTRATION = (
     "SELECT r.id, r.seq, r.event_id, r.name, r.email, r.locale, r.answers, r.status, r.shard,"
     " r.ticket_version, r.created_at, r.confirmed_at, r.cancelled_at, r.cancelled_by, r.updated_at,"
+    " r.accepted_at, r.calendar_reply,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
     "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"
