@@ -85,11 +85,11 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
     edits_close_at: AwareDatetime | UnsetType | None = UNSET
     reminders: Reminders | UnsetType = UNSET
+    calendar_replies: CalendarReplies | UnsetType = UNSET
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: Annotated[str, Meta(max_length=2000)] | None = None
-    calendar_replies: CalendarReplies | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
