@@ -21,6 +21,7 @@ from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
 from events.api import docs, openapi
 from events.api import hosting as hosting_api
+from events.api import lifecycle as lifecycle_api
 from events.api import registration as registration_api
 from events.api import selfservice as selfservice_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
@@ -32,6 +33,7 @@ log = logging.getLogger("events")
 
 ROUTERS = [
     catalog_api.api,
+    lifecycle_api.api,
     hosting_api.api,
     registration_api.api,
     selfservice_api.api,

@@ -18,7 +18,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from events import registration, tickets
-from events.durations import reminder_errors
+from events.durations import Reminders, reminder_errors
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.paging import Page, PageRequest, page_of
@@ -34,7 +34,6 @@ Visibility = Literal["public", "unlisted", "private"]
 #: or nothing.
 CalendarReplies = Literal["cancel", "notify", "ignore"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
-Reminders = Annotated[list[Annotated[str, Meta(max_length=40)]], Meta(max_length=10)]
 
 
 class Venue(msgspec.Struct, forbid_unknown_fields=True):
@@ -86,10 +85,6 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     edits_close_at: AwareDatetime | UnsetType | None = UNSET
     reminders: Reminders | UnsetType = UNSET
     calendar_replies: CalendarReplies | UnsetType = UNSET
-
-
-class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: Annotated[str, Meta(max_length=2000)] | None = None
 
 
 class Host(msgspec.Struct):
@@ -290,6 +285,10 @@ async def patch_event(
     changes = {k: v for k, v in changes.items() if event[k] != v}
     if "capacity" in changes:
         await registration.change_capacity(conn, event, changes["capacity"], now)
+    if changes.keys() & {"starts_at", "ends_at"}:
+        from events.lifecycle import follow_event
+
+        await follow_event(conn, event, changes)  # sessions move with the event's start
     if changes:
         moved = bool(
             changes.keys()
@@ -315,8 +314,7 @@ async def cancel_event(
 ) -> EventOut:
     event = await load_for(conn, actor, event_id, "cancel", lock=True)
     if event["status"] != "cancelled":
-        if reason and reason.strip():  # before the status: the mails' trigger reads it
-            await q.set_cancel_reason(conn, event["id"], reason.strip())
+        await q.set_cancel_reason(conn, event["id"], (reason or "").strip() or None)
         await q.set_status(conn, event["id"], "cancelled", now)
         await registration.event_cancelled(conn, event, now)
     return await get_event(conn, actor, event_id)
@@ -419,6 +417,11 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
         raise InvalidInput(errors)
     if s["ends_at"] <= s["starts_at"]:
         raise InvalidInput.one("ends_at", "must be after starts_at")
+    from events.lifecycle import session_errors
+
+    errors = session_errors(s, event)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def valid_timezone(name: str) -> bool:

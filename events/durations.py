@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated
+
+from msgspec import Meta
 
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d{1,4})W)?(?:(?P<days>\d{1,5})D)?"
     r"(?:T(?=\d)(?:(?P<hours>\d{1,6})H)?(?:(?P<minutes>\d{1,7})M)?(?:(?P<seconds>\d{1,9})S)?)?$"
 )
 LONGEST = timedelta(days=366)
+#: An event's `reminders`: at most ten durations before its start.
+Reminders = Annotated[list[Annotated[str, Meta(max_length=40)]], Meta(max_length=10)]
 
 
 def parse(text: str) -> timedelta:

@@ -15,7 +15,9 @@ The code is the last path segment of the problem's `type` and never changes once
     │   ├── RegistrationClosed        registration-closed
     │   ├── AlreadyRegistered         already-registered
     │   ├── InvalidState              invalid-state (e.g. publishing a cancelled event)
-    │   └── AlreadyExists             already-exists
+    │   ├── AlreadyExists             already-exists
+    │   ├── SessionHasRegistrations   session-has-registrations (delete without ?force=1)
+    │   └── EventHasRegistrations     event-has-registrations (unpublish)
     ├── CheckinRefused            a scan that does not admit; `result` in the body
     │   ├── AlreadyCheckedIn      409 already-checked-in   (+ the first `checked_in_at`)
     │   ├── TicketCancelled       409 cancelled
@@ -140,6 +142,16 @@ class InvalidState(Conflict):
 class AlreadyExists(Conflict):
     code = "already-exists"
     title = "It exists already"
+
+
+class SessionHasRegistrations(Conflict):
+    code = "session-has-registrations"
+    title = "Registrations hold this session"
+
+
+class EventHasRegistrations(Conflict):
+    code = "event-has-registrations"
+    title = "People are registered for this event"
 
 
 class CheckinRefused(DomainError):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
 from events import catalog
 from events.api.routing import Call, Router
 from events.catalog import (
-    CancelIn,
     EventIn,
     EventOut,
     EventPatch,
@@ -16,6 +20,12 @@ from events.catalog import (
 from events.paging import Page, PageRequest
 
 api = Router("events")
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Cancelling takes an optional reason, shown in the cancellation mail and on the pages."""
+
+    reason: Annotated[str, Meta(max_length=2000)] | None = None
 
 
 @api.post(
@@ -56,7 +66,7 @@ async def get_event(call: Call) -> EventOut:
 
 @api.patch(
     "/api/v1/events/{event_id}",
-    "Change an event (hosts)",
+    "Change an event (hosts); moving its start moves every session by the same amount",
     body=EventPatch,
     response=EventOut,
     errors=(409,),
@@ -91,7 +101,7 @@ async def cancel_event(call: Call) -> EventOut:
 
 @api.post(
     "/api/v1/events/{event_id}/sessions",
-    "Add a session (hosts)",
+    "Add a session (hosts); it must lie inside the event (else 422)",
     body=SessionIn,
     response=SessionOut,
     status=201,

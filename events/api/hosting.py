@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from events import catalog, hosting
+from events import catalog, hosting, partner_mail
 from events.api.routing import Call, Router
 from events.errors import NotFound
 from events.hosting import CohostIn, InvitationOut, TokenIn, TokenOut
@@ -92,7 +92,10 @@ async def revoke_door_token(call: Call) -> TokenOut:
 )
 async def invite_cohost(call: Call) -> InvitationOut:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "change_hosts")
-    return await hosting.invite_cohost(call.conn, event, call.actor, call.body)
+    invitation = await hosting.invite_cohost(call.conn, event, call.actor, call.body)
+    console = f"{call.settings.base_url}/console"
+    await partner_mail.cohost_invited(call.conn, invitation, console_url=console, now=call.now)
+    return invitation
 
 
 @api.get(

@@ -133,7 +133,7 @@ async def set_status(conn: Connection, event_id: UUID, status: str, now: datetim
     )
 
 
-async def set_cancel_reason(conn: Connection, event_id: UUID, reason: str) -> None:
+async def set_cancel_reason(conn: Connection, event_id: UUID, reason: str | None) -> None:
     await conn.execute("UPDATE events SET cancel_reason = $2 WHERE id = $1", event_id, reason)
 
 

@@ -17,7 +17,17 @@ from starlette.staticfiles import StaticFiles
 
 from events.api import problems
 from events.errors import DomainError
-from events.web import attendee, console, scan, selfservice_pages
+from events.web import (
+    attendee,
+    console,
+    console_account,
+    console_attendees,
+    console_dashboard,
+    console_manage,
+    console_password,
+    scan,
+    selfservice_pages,
+)
 from events.web.i18n import N_
 from events.web.render import ERROR_TITLES, HERE, CsrfFailed, error_page
 
@@ -36,6 +46,11 @@ def routes() -> list[BaseRoute]:
         Route("/tickets/{registration_id}/edit", selfservice_pages.edit, methods=["POST"]),
         Route("/scan", scan.scanner),
         *console.routes(),
+        *console_attendees.routes(),
+        *console_manage.routes(),
+        *console_dashboard.routes(),
+        *console_account.routes(),
+        *console_password.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

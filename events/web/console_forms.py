@@ -28,7 +28,7 @@ MESSAGES = {
     "registration_opens_at": N_("Please enter a date and time, or leave it empty."),
     "registration_closes_at": N_("Registration must close after it opens."),
     "questions": N_("Each question needs a label; a choice needs options."),
-    "partner": N_("No partner has this name (use their short name, e.g. hkte)."),
+    "partner": N_("No partner has this name: choose one from the list."),
     "label": N_("Please check this field."),
 }
 EVENT_FIELDS = (
@@ -44,6 +44,7 @@ EVENT_FIELDS = (
     "visibility",
     "registration_opens_at",
     "registration_closes_at",
+    "calendar_replies",
 )
 
 
@@ -116,6 +117,7 @@ def event_fields(form: FormData) -> dict[str, Any]:
         "visibility": _text(form, "visibility") or "public",
         "registration_opens_at": opens,
         "registration_closes_at": closes,
+        "calendar_replies": _text(form, "calendar_replies") or "cancel",
     }
 
 
@@ -148,6 +150,7 @@ def event_values(event: EventOut) -> dict[str, Any]:
         "visibility": event.visibility,
         "registration_opens_at": local_input(event.registration_opens_at, zone),
         "registration_closes_at": local_input(event.registration_closes_at, zone),
+        "calendar_replies": event.calendar_replies,
     }
 
 

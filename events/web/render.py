@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from events.queries import Connection
-from events.web import i18n
+from events.web import flash, i18n
 from events.web.i18n import LANG_NAMES, LANGS, N_, Lang
 
 HERE = Path(__file__).parent
@@ -113,10 +113,12 @@ def render(
     private: bool = False,
 ) -> Response:
     lang = lang_of(request)
+    gettext = i18n.translations(lang).gettext
     values = {
+        "flash": flash.texts(gettext, flash.take(request)),
         "request": request,
         "lang": lang,
-        "_": i18n.translations(lang).gettext,
+        "_": gettext,
         "fmt": i18n.Formatter(lang),
         "csrf": csrf_token(request),
         "lang_links": lang_links(request),
@@ -133,6 +135,8 @@ def finish(request: Request, response: Response, *, private: bool = False) -> Re
     chosen = request.query_params.get("lang")
     if chosen in LANGS and request.cookies.get(i18n.COOKIE) != chosen:
         response.set_cookie(i18n.COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=https)
+    if request.scope.get("events.flash_taken"):
+        response.delete_cookie(flash.COOKIE, path="/")
     token = request.scope.get("events.csrf")
     if token and request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=https)
@@ -144,8 +148,9 @@ def finish(request: Request, response: Response, *, private: bool = False) -> Re
     return response
 
 
-def redirect(request: Request, url: str) -> Response:
-    return finish(request, RedirectResponse(url, status_code=303))
+def redirect(request: Request, url: str, *messages: tuple[str, int | None]) -> Response:
+    """See other `url`; `messages` (flash.py's keys) are shown on it once."""
+    return finish(request, flash.put(RedirectResponse(url, status_code=303), *messages))
 
 
 def now(request: Request) -> datetime:
