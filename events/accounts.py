@@ -99,7 +99,12 @@ async def session(conn: Connection, secret: str | None, now: datetime) -> Signed
     found = await q.session_user(conn, hash_secret(secret), now)
     if found is None:
         return None
-    actor = Actor("partner", partner_id=found["partner_id"], partner_slug=found["partner_slug"])
+    actor = Actor(
+        "partner",
+        partner_id=found["partner_id"],
+        partner_slug=found["partner_slug"],
+        label=found["email"],
+    )
     return SignedIn(actor, found["email"], found["partner_name"])
 
 

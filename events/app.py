@@ -15,7 +15,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import inbound, jobs, mail, ratelimit, web
+from events import inbound, jobs, mail, ratelimit, web, webhook_delivery
+from events.api import audit as audit_api
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
@@ -24,6 +25,7 @@ from events.api import hosting as hosting_api
 from events.api import lifecycle as lifecycle_api
 from events.api import registration as registration_api
 from events.api import selfservice as selfservice_api
+from events.api import webhooks as webhooks_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
 from events.api.routing import Endpoint, starlette_route, utcnow
 from events.db import Database, migrate
@@ -39,6 +41,8 @@ ROUTERS = [
     selfservice_api.api,
     calendar_api.api,
     checkin_api.api,
+    audit_api.api,
+    webhooks_api.api,
 ]
 
 
@@ -91,6 +95,9 @@ def create_app(
             await migrate(db)
             async with (
                 mail.worker_running(db, settings, clock=clock) as app.state.mail_worker,
+                webhook_delivery.worker_running(
+                    db, settings, clock=clock
+                ) as app.state.webhook_worker,
                 jobs.runner_running(db, settings, clock=clock) as app.state.jobs,
                 inbound.running(db, settings, clock=clock),
             ):

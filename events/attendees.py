@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Any
 
+from events import audit
 from events.errors import InvalidInput
+from events.hosting import Actor
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
@@ -23,7 +26,10 @@ async def list_registrations(
     q_text: str | None,
     page: PageRequest,
     base_url: str,
+    actor: Actor | None = None,
+    now: datetime | None = None,
 ) -> Page[RegistrationOut]:
+    """A page of the list; reading it is logged (`registrations.listed`) when `actor` is given."""
     if status not in (None, "confirmed", "waitlisted", "cancelled"):
         raise InvalidInput.one("status", "must be confirmed, waitlisted or cancelled")
     found = await q.event_registrations(
@@ -35,6 +41,17 @@ async def list_registrations(
         limit=page.limit + 1,
     )
     items = [await render(conn, r, base_url=base_url, with_secret=False) for r in found]
+    if actor is not None:
+        query = {"status": status, "q": q_text, "count": len(items)}
+        await audit.record(
+            conn,
+            actor,
+            "registrations.listed",
+            ("event", event["id"]),
+            {k: [None, v] for k, v in query.items() if v is not None},
+            event_id=event["id"],
+            now=now,
+        )
     return page_of(items, [r["seq"] for r in found], page.limit)
 
 
@@ -50,10 +67,25 @@ CSV_COLUMNS = [
 ]
 
 
-async def export_csv(conn: Connection, event: Row) -> str:
+async def log_read(conn: Connection, actor: Actor, registration: Row, now: datetime) -> None:
+    """A host read one registration (personal data): `registration.read`."""
+    await audit.record(
+        conn,
+        actor,
+        "registration.read",
+        ("registration", registration["id"]),
+        event_id=registration["event_id"],
+        now=now,
+    )
+
+
+async def export_csv(
+    conn: Connection, event: Row, *, actor: Actor | None = None, now: datetime | None = None
+) -> str:
     """UTF-8 CSV (with a BOM, so spreadsheets show Chinese names), one row per registration.
 
     Cells that a spreadsheet would run as a formula are prefixed with a quote (OWASP).
+    The export is logged (`export.csv`, with how many rows) when `actor` is given.
     """
     sessions = {s["id"]: s["title"] for s in await catalog_q.sessions_of(conn, [event["id"]])}
     questions = [question["id"] for question in event["questions"]]
@@ -61,7 +93,7 @@ async def export_csv(conn: Connection, event: Row) -> str:
     out.write("\ufeff")
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS + [f"answer:{qid}" for qid in questions])
-    after = 0
+    after = rows = 0
     while batch := await q.event_registrations(
         conn, event["id"], status=None, q=None, after_seq=after, limit=1000
     ):
@@ -79,6 +111,17 @@ async def export_csv(conn: Connection, event: Row) -> str:
             ]
             writer.writerow([_safe_cell(c) for c in cells + answers])
         after = batch[-1]["seq"]
+        rows += len(batch)
+    if actor is not None:
+        await audit.record(
+            conn,
+            actor,
+            "export.csv",
+            ("event", event["id"]),
+            {"rows": [None, rows]},
+            event_id=event["id"],
+            now=now,
+        )
     return out.getvalue()
 
 

@@ -6,21 +6,22 @@ invites carry it as SEQUENCE, so calendars replace the old copy.
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import registration, tickets
+from events import audit, registration, tickets
 from events.durations import Reminders, reminder_errors
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
+from events.identifiers import parse_id as parse_id
+from events.identifiers import slugify as slugify
+from events.identifiers import valid_timezone as valid_timezone
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as q
@@ -271,6 +272,8 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
 
     await insert_host(conn, event_id, owner.partner_id, "owner")
     await registration.open_capacity(conn, event_id, data.capacity)
+    created = {"title": data.title, "status": "draft", "slug": slug, "capacity": data.capacity}
+    await audit.about_event(conn, actor, "event.created", event_id, audit.diff({}, created), now)
     return await get_event(conn, actor, str(event_id))
 
 
@@ -295,6 +298,14 @@ async def patch_event(
             & {"title", "timezone", "starts_at", "ends_at", "venue_name", "venue_address"}
         )
         await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
+        await audit.about_event(
+            conn,
+            actor,
+            "event.updated",
+            event["id"],
+            audit.diff(event, changes, objects=("venue",)),
+            now,
+        )
     return await get_event(conn, actor, event_id)
 
 
@@ -304,6 +315,8 @@ async def publish_event(conn: Connection, actor: Actor, event_id: str, now: date
         raise InvalidState("A cancelled event cannot be published")
     if event["status"] == "draft":
         await q.set_status(conn, event["id"], "published", now)
+        changes = {"status": ["draft", "published"]}
+        await audit.about_event(conn, actor, "event.published", event["id"], changes, now)
         # the signing key now, not by the first of a surge of registrations all at once
         await tickets.event_key(conn, event["id"])
     return await get_event(conn, actor, event_id)
@@ -316,6 +329,8 @@ async def cancel_event(
     if event["status"] != "cancelled":
         await q.set_cancel_reason(conn, event["id"], (reason or "").strip() or None)
         await q.set_status(conn, event["id"], "cancelled", now)
+        changes = {"status": [event["status"], "cancelled"]}
+        await audit.about_event(conn, actor, "event.cancelled", event["id"], changes, now)
         await registration.event_cancelled(conn, event, now)
     return await get_event(conn, actor, event_id)
 
@@ -330,6 +345,10 @@ async def create_session(
     _check_session(fields, event)
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
+    session = ("session", created["id"])
+    await audit.about_event(
+        conn, actor, "session.created", event["id"], audit.diff({}, fields), now, session
+    )
     return session_out(created, ZoneInfo(event["timezone"]))
 
 
@@ -353,6 +372,9 @@ async def patch_session(
     updated = await q.update_session(conn, current["id"], changes) if changes else current
     assert updated is not None
     await q.bump_revision(conn, event["id"], now)
+    if diff := audit.diff(current, changes):
+        session = ("session", current["id"])
+        await audit.about_event(conn, actor, "session.updated", event["id"], diff, now, session)
     return session_out(updated, ZoneInfo(event["timezone"]))
 
 
@@ -422,28 +444,3 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
     errors = session_errors(s, event)
     if errors:
         raise InvalidInput(errors)
-
-
-def valid_timezone(name: str) -> bool:
-    if not name or len(name) > 64 or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
-
-
-def slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
-    return slug or f"event-{secrets.token_hex(3)}"
-
-
-def parse_id(value: UUID | str) -> UUID | None:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(value)
-    except ValueError:
-        return None

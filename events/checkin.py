@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta
 
-from events import catalog, registration, tickets
+from events import audit, catalog, registration, tickets
 from events.errors import (
     AlreadyCheckedIn,
     CheckinRefused,
@@ -153,6 +153,7 @@ class Door:
     event_id: UUID
     token_id: UUID | None
     event: Row | None = None
+    actor: Actor | None = None  # who scans, for the audit log
 
 
 async def door(conn: Connection, actor: Actor, event_id: str, *, load: bool = True) -> Door:
@@ -164,9 +165,10 @@ async def door(conn: Connection, actor: Actor, event_id: str, *, load: bool = Tr
         parsed = catalog.parse_id(event_id)
         if parsed is None or parsed != actor.event_id:
             raise Forbidden("A door token may only do check-in work for its own event")
-        return Door(parsed, actor.token_id)
+        return Door(parsed, actor.token_id, actor=actor)
     event = await catalog.load_for(conn, actor, event_id, "checkin")
-    return Door(event["id"], actor.token_id if actor.kind == "door" else None, event)
+    token_id = actor.token_id if actor.kind == "door" else None
+    return Door(event["id"], token_id, event, actor)
 
 
 # --- scanning ------------------------------------------------------------------------------
@@ -258,9 +260,15 @@ async def _scan(
             "device": device,
             "token_id": at.token_id,
             "nonce": nonce,
+            "actor": _audit_actor(at),
         },
     )
     return _decide(found, ticket.ticket_version, proposed)
+
+
+def _audit_actor(at: Door) -> tuple[str, str | None, str]:
+    by = audit.who(at.actor) if at.actor else audit.Who("door", str(at.token_id), "")
+    return by.type, by.id, by.label
 
 
 def _decide(found: Row | None, ticket_version: int, proposed: UUID) -> ScanResult:
@@ -363,6 +371,15 @@ async def undo(
         raise NotFound("This registration is not checked in")
     found = await q.checkin(conn, undone)
     assert found is not None
+    await audit.record(
+        conn,
+        actor,
+        "checkin.undone",
+        ("registration", registration_id),
+        {"undone_at": [None, now.isoformat()]},
+        event_id=event["id"],
+        now=now,
+    )
     return checkin_out(found, _zone(event["timezone"]))
 
 

@@ -114,11 +114,17 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_partner_create(settings: Settings, args: argparse.Namespace) -> int:
-    from events import hosting
+    from events import audit, hosting
 
     async def work(db: Database) -> Any:
         async with db.transaction() as conn:
-            return await hosting.create_partner(conn, args.slug, args.name, args.email)
+            made = await hosting.create_partner(conn, args.slug, args.name, args.email)
+            changes = {"slug": [None, made.slug], "name": [None, made.name]}
+            subject = ("partner", made.id)
+            await audit.record(
+                conn, audit.OPERATOR, "partner.created", subject, changes, partner_id=made.id
+            )
+            return made
 
     return _print_outcome(settings, work)
 
@@ -135,15 +141,19 @@ def _print_outcome(settings: Settings, work: Callable[[Database], Awaitable[Any]
 
 
 def cmd_partner_user(settings: Settings, args: argparse.Namespace) -> int:
-    from events import accounts
+    from events import accounts, audit
 
     password = args.password or os.environ.get("EVENTS_USER_PASSWORD") or ""
 
     async def work(db: Database) -> Any:
         async with db.transaction() as conn:
-            return await accounts.create_user(
+            made = await accounts.create_user(
                 conn, args.slug, args.email, password, replace=args.reset
             )
+            action = "partner_user.reset" if args.reset else "partner_user.created"
+            changes = {"email": [None, made.email]}
+            await audit.record(conn, audit.OPERATOR, action, ("partner_user", made.id), changes)
+            return made
 
     return _print_outcome(settings, work)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from events import checkin, registration, tickets
+from events import audit, checkin, registration, tickets
 from events.checkin import Door, ScanIn, UndoIn
 from events.errors import DomainError, InvalidInput, SessionFull
 from events.hosting import Actor
@@ -64,11 +64,31 @@ class Outcome:
         self.skipped[code] = self.skipped.get(code, 0) + 1
 
 
-async def table(conn: Connection, event: Row, filters: Filters, page: PageRequest) -> Page[Row]:
+async def table(
+    conn: Connection,
+    event: Row,
+    filters: Filters,
+    page: PageRequest,
+    *,
+    reader: Actor | audit.Who,
+    now: datetime,
+) -> Page[Row]:
+    """A page of the attendee table; reading it is logged (`registrations.listed`)."""
     if filters.status is not None and filters.status not in STATUSES:
         raise InvalidInput.one("status", "is not a status")
+    query = filters.as_query()
     found = await q.attendees(
-        conn, event["id"], filters.as_query(), after_seq=page.after_seq, limit=page.limit + 1
+        conn, event["id"], query, after_seq=page.after_seq, limit=page.limit + 1
+    )
+    shown = {k: v for k, v in query.items() if v is not None}
+    await audit.record(
+        conn,
+        reader,
+        "registrations.listed",
+        ("event", event["id"]),
+        {k: [None, str(v)] for k, v in {**shown, "count": len(found[: page.limit])}.items()},
+        event_id=event["id"],
+        now=now,
     )
     return page_of(found, [r["seq"] for r in found], page.limit)
 
@@ -125,14 +145,14 @@ async def _one(
             return False
         full = await registration_q.registration(conn, r["id"])
         assert full is not None
-        await registration.cancel(conn, full, by="host", now=now)
+        await registration.cancel(conn, full, by="host", now=now, actor=actor)
     elif action == "promote":
         full = await registration_q.registration(conn, r["id"])
         assert full is not None
-        await registration.promote(conn, full, now)
+        await registration.promote(conn, full, now, actor)
     elif action == "check_in":
         code = await tickets.code_for(conn, r)
-        at = Door(event["id"], None, event)
+        at = Door(event["id"], None, event, actor)
         await checkin.scan(conn, at, ScanIn(code=code, device=HAND_DEVICE), now)
     elif action == "undo_check_in":
         await checkin.undo(conn, event, actor, UndoIn(str(r["id"])), now)

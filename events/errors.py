@@ -4,7 +4,8 @@ The code is the last path segment of the problem's `type` and never changes once
 
     DomainError
     ├── InvalidInput              422 invalid-input      (field errors: `errors`)
-    │   └── IdempotencyMismatch   422 idempotency-key-reused
+    │   ├── IdempotencyMismatch   422 idempotency-key-reused
+    │   └── WebhookUrlNotAllowed  422 webhook-url-not-allowed (private, loopback, not https)
     ├── Unauthenticated           401 unauthenticated
     ├── Forbidden                 403 forbidden
     ├── NotFound                  404 not-found
@@ -77,6 +78,17 @@ class InvalidInput(DomainError):
     @classmethod
     def one(cls, field: str, message: str) -> InvalidInput:
         return cls([FieldError(field, message)])
+
+
+class WebhookUrlNotAllowed(InvalidInput):
+    """A webhook URL this service will not call: not https, or it resolves to a private,
+    loopback or link-local address (unless EVENTS_WEBHOOK_ALLOW_PRIVATE=1)."""
+
+    code = "webhook-url-not-allowed"
+    title = "This webhook URL is not allowed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__([FieldError("url", message)])
 
 
 class IdempotencyMismatch(DomainError):

@@ -21,7 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -50,6 +50,8 @@ class Actor:
     partner_slug: str | None = None
     event_id: UUID | None = None
     token_id: UUID | None = None
+    #: who it is, for the audit log: a console user's email, a door token's label (else "")
+    label: str = ""
 
     @property
     def is_partner(self) -> bool:
@@ -80,6 +82,7 @@ async def authenticate(conn: Connection, token: str | None) -> Actor:
         partner_slug=found["partner_slug"],
         event_id=found["event_id"],
         token_id=found["token_id"],
+        label=found["label"] if found["kind"] == "door" else "",
     )
 
 
@@ -223,6 +226,14 @@ async def create_door_token(conn: Connection, event: Row, actor: Actor, data: To
         event_id=event["id"],
         label=data.label,
     )
+    await _log(
+        conn,
+        actor,
+        "door_token.created",
+        event["id"],
+        ("door_token", record["id"]),
+        {"label": [None, data.label]},
+    )
     return token_out(record, secret)
 
 
@@ -231,11 +242,20 @@ async def list_door_tokens(conn: Connection, event: Row) -> list[TokenOut]:
 
 
 async def revoke_door_token(
-    conn: Connection, event: Row, token_id: UUID, now: datetime
+    conn: Connection, event: Row, token_id: UUID, now: datetime, actor: Actor | None = None
 ) -> TokenOut:
     record = await q.revoke_door_token(conn, token_id, event["id"], now)
     if record is None:
         raise NotFound("No such door token")
+    if actor is not None:
+        await _log(
+            conn,
+            actor,
+            "door_token.revoked",
+            event["id"],
+            ("door_token", token_id),
+            {"revoked_at": [None, now.isoformat()]},
+        )
     return token_out(record)
 
 
@@ -291,6 +311,14 @@ async def invite_cohost(
         raise AlreadyExists("This partner has a pending invitation already")
     found = await q.invitation(conn, created["id"])
     assert found is not None
+    await _log(
+        conn,
+        actor,
+        "cohost.invited",
+        event["id"],
+        ("partner", partner["id"]),
+        {"partner": [None, data.partner]},
+    )
     return invitation_out(found)
 
 
@@ -316,12 +344,39 @@ async def answer_invitation(
         raise InvalidState("The invitation was answered already")
     if accept:
         await q.insert_host(conn, found["event_id"], partner_id, "cohost")
+    slug = {"partner": [None, actor.partner_slug]}
+    for action in ("cohost.accepted", "cohost.added") if accept else ("cohost.declined",):
+        await _log(conn, actor, action, found["event_id"], ("partner", partner_id), slug)
     answered = await q.invitation(conn, invitation_id)
     assert answered is not None
     return invitation_out(answered)
 
 
-async def remove_cohost(conn: Connection, event: Row, slug: str) -> None:
+async def remove_cohost(
+    conn: Connection, event: Row, slug: str, actor: Actor | None = None
+) -> None:
     partner = await q.partner_by_slug(conn, slug)
     if partner is None or not await q.delete_cohost(conn, event["id"], partner["id"]):
         raise NotFound("This partner is not a co-host of the event")
+    if actor is not None:
+        await _log(
+            conn,
+            actor,
+            "cohost.removed",
+            event["id"],
+            ("partner", partner["id"]),
+            {"partner": [slug, None]},
+        )
+
+
+async def _log(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    event_id: UUID,
+    subject: tuple[str, Any],
+    changes: dict[str, Any],
+) -> None:
+    from events import audit  # audit imports this module (Actor)
+
+    await audit.record(conn, actor, action, subject, changes, event_id=event_id)

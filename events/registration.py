@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import keys, tickets
+from events import audit, keys, tickets
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -40,6 +40,7 @@ from events.errors import (
 )
 from events.hosting import Actor, may
 from events.lru import LruCache
+from events.overlaps import check_no_overlap
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
 from events.queries import registration as q
@@ -127,10 +128,7 @@ async def _register(
     _check_open(target, now)
     fields = _validated(data, target)
     sessions = fields.pop("session_ids")
-    if len(sessions) > 1:
-        from events.selfservice import check_no_overlap
-
-        await check_no_overlap(conn, sessions)
+    await check_no_overlap(conn, sessions)
     try:
         if sessions:
             async with conn.transaction():
@@ -310,25 +308,45 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
 # --- cancelling and the waitlist -----------------------------------------------------------
 
 
-async def cancel(conn: Connection, registration: Row, *, by: str, now: datetime) -> Row:
-    """Cancel; a confirmed seat goes, in the same transaction, to the head of the waitlist."""
+async def cancel(
+    conn: Connection,
+    registration: Row,
+    *,
+    by: str,
+    now: datetime,
+    actor: Actor | audit.Who | None = None,
+) -> Row:
+    """Cancel; a confirmed seat goes, in the same transaction, to the head of the waitlist.
+    `actor` is who did it, for the audit log (default: the attendee when `by` says so)."""
     async with conn.transaction():
         current = await q.registration(conn, registration["id"], lock=True)
         assert current is not None
         if current["status"] == "cancelled":
             return current
         await q.set_cancelled(conn, current["id"], now, by)
+        who = actor or (audit.attendee(current) if by == "attendee" else audit.system(by))
+        await audit.record(
+            conn,
+            who,
+            "registration.cancelled",
+            ("registration", current["id"]),
+            {"status": [current["status"], "cancelled"]},
+            event_id=current["event_id"],
+            now=now,
+        )
         if current["status"] == "confirmed":
             await q.release_session_seats(conn, current["id"])
             await q.release_seat(conn, current["event_id"], current["shard"])
             for head in await q.waitlist_head(conn, current["event_id"], 1):
-                await _confirm(conn, head, current["event_id"], current["shard"], now)
+                await _confirm(conn, head, current["event_id"], current["shard"], now, who)
     found = await q.registration(conn, registration["id"])
     assert found is not None
     return found
 
 
-async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
+async def promote(
+    conn: Connection, registration: Row, now: datetime, actor: Actor | audit.Who | None = None
+) -> Row:
     """A host moves a waitlisted registration up: confirmed if a seat is free, else first in line."""
     if registration["status"] != "waitlisted":
         raise InvalidState("Only a waitlisted registration can be moved up")
@@ -336,7 +354,8 @@ async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
         shards = await q.lock_shards(conn, registration["event_id"])
         free = [s["shard"] for s in shards if s["confirmed"] < s["capacity"]]
         if free:
-            await _confirm(conn, registration["id"], registration["event_id"], free[0], now)
+            by = actor or audit.system("waitlist")
+            await _confirm(conn, registration["id"], registration["event_id"], free[0], now, by)
         else:
             await q.move_to_front(conn, registration["id"], registration["event_id"])
     found = await q.registration(conn, registration["id"])
@@ -345,9 +364,23 @@ async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
 
 
 async def _confirm(
-    conn: Connection, registration_id: UUID, event_id: UUID, shard: int, now: datetime
+    conn: Connection,
+    registration_id: UUID,
+    event_id: UUID,
+    shard: int,
+    now: datetime,
+    by: Actor | audit.Who,
 ) -> None:
     await q.confirm_waitlisted(conn, registration_id, event_id, shard, now)
+    await audit.record(
+        conn,
+        by,
+        "registration.promoted",
+        ("registration", registration_id),
+        {"status": ["waitlisted", "confirmed"]},
+        event_id=event_id,
+        now=now,
+    )
     found = await q.registration(conn, registration_id)
     assert found is not None
     wanted = list(found["session_ids"])
@@ -363,7 +396,7 @@ async def fill_free_seats(conn: Connection, event_id: UUID, now: datetime) -> in
         free = [s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"])]
         heads = await q.waitlist_head(conn, event_id, len(free)) if free else []
         for head, shard in zip(heads, free, strict=False):
-            await _confirm(conn, head, event_id, shard, now)
+            await _confirm(conn, head, event_id, shard, now, audit.system("waitlist"))
     return len(heads)
 
 

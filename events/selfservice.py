@@ -30,6 +30,7 @@ from events.errors import (
     SessionFull,
 )
 from events.hosting import Actor
+from events.overlaps import check_no_overlap
 from events.queries import Connection, Row
 from events.queries import registration as registration_q
 from events.queries import selfservice as q
@@ -80,7 +81,7 @@ async def edit(
             closed_at=edits_close(target).isoformat(),
         )
     changes, sessions = _validated(patch, target)
-    if sessions is not None and len(sessions) > 1:
+    if sessions is not None:
         await check_no_overlap(conn, sessions)
     async with conn.transaction():
         current = await registration_q.registration(conn, found["id"], lock=True)
@@ -151,29 +152,6 @@ async def take_session_seats(
     """Seats of `removed` given back, one taken in each of `added` that has one left (the
     guarded counter, in one statement); the `added` sessions taken."""
     return await q.move_session_seats(conn, added, removed)
-
-
-def overlapping(spans: list[Row]) -> list[tuple[Row, Row]]:
-    """Pairs of sessions whose times overlap (one ending as the next starts does not)."""
-    ordered = sorted(spans, key=lambda s: (s["starts_at"], s["ends_at"]))
-    pairs = []
-    for i, a in enumerate(ordered):
-        for b in ordered[i + 1 :]:
-            if b["starts_at"] >= a["ends_at"]:
-                break
-            pairs.append((a, b))
-    return pairs
-
-
-async def check_no_overlap(conn: Connection, session_ids: list[UUID]) -> None:
-    """422 on `sessions`, naming the sessions, when two chosen sessions overlap in time."""
-    pairs = overlapping(await q.session_spans(conn, session_ids))
-    if pairs:
-        names = "; ".join(f"“{a['title']}” and “{b['title']}”" for a, b in pairs)
-        raise InvalidInput(
-            [FieldError("sessions", f"these sessions overlap in time: {names}")],
-            detail=f"sessions: these sessions overlap in time: {names}",
-        ) from None
 
 
 # --- "send me my link again" ----------------------------------------------------------------

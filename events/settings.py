@@ -80,6 +80,13 @@ class Settings:
         default=True,
         metadata=_help("EVENTS_MAIL_WORKER: 0 stops this process from delivering mail."),
     )
+    webhook_allow_private: bool = field(
+        default=False,
+        metadata=_help(
+            "EVENTS_WEBHOOK_ALLOW_PRIVATE: 1 lets webhooks call private, loopback and"
+            " link-local addresses and plain http (development and tests only)."
+        ),
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -97,6 +104,7 @@ class Settings:
             inbound_smtp=env.get("EVENTS_INBOUND_SMTP") or None,
             inbound_imap=env.get("EVENTS_INBOUND_IMAP") or None,
             mail_worker=(env.get("EVENTS_MAIL_WORKER") or "1") not in ("0", "false", "off"),
+            webhook_allow_private=env.get("EVENTS_WEBHOOK_ALLOW_PRIVATE") == "1",
         )
 
     def replace(self, **changes: object) -> Settings:

@@ -78,7 +78,9 @@ async def list_door_tokens(call: Call) -> list[TokenOut]:
 )
 async def revoke_door_token(call: Call) -> TokenOut:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
-    return await hosting.revoke_door_token(call.conn, event, _uuid(call, "token_id"), call.now)
+    return await hosting.revoke_door_token(
+        call.conn, event, _uuid(call, "token_id"), call.now, call.actor
+    )
 
 
 @api.post(
@@ -116,7 +118,7 @@ async def list_event_invitations(call: Call) -> list[InvitationOut]:
 )
 async def remove_cohost(call: Call) -> None:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "change_hosts")
-    await hosting.remove_cohost(call.conn, event, call.path("partner"))
+    await hosting.remove_cohost(call.conn, event, call.path("partner"), call.actor)
 
 
 @api.get("/api/v1/invitations", "Your pending co-host invitations", response=Items[InvitationOut])

@@ -11,6 +11,8 @@ import msgspec
 from events import __version__
 from events.api.problems import Problem
 from events.api.routing import JSON, Endpoint
+from events.webhook_delivery import WebhookPayload
+from events.webhooks import SUBSCRIBABLE
 
 REF = "#/components/schemas/{name}"
 _AUTH_TEXT = {
@@ -37,7 +39,7 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
     types: list[Any] = [Problem]
     for e in endpoints:
         types += [t for t in (e.body, e.response) if t is not None]
-    schemas, components = msgspec.json.schema_components(types, ref_template=REF)
+    schemas, components = msgspec.json.schema_components([*types, WebhookPayload], ref_template=REF)
     index = 1
     paths: dict[str, dict[str, Any]] = {}
     for e in endpoints:
@@ -55,10 +57,35 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "paths": paths,
+        "webhooks": _webhooks(),
         "components": {
             "schemas": components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
+    }
+
+
+def _webhooks() -> dict[str, Any]:
+    """What partners' receivers get (Standard Webhooks), one entry per subscribable action."""
+    signed = (
+        "Signed as Standard Webhooks says: headers webhook-id, webhook-timestamp and"
+        ' webhook-signature ("v1,<base64 HMAC-SHA256 of {id}.{timestamp}.{body}>" under the'
+        " secret's bytes, the base64 after whsec_). Answer 2xx; anything else is retried for"
+        " 27 hours; 410 turns the webhook off."
+    )
+    body = {"$ref": REF.format(name="WebhookPayload")}
+    return {
+        action: {
+            "post": {
+                "operationId": "webhook_" + action.replace(".", "_"),
+                "summary": f"{action}: sent to your webhooks subscribed to it (or to *)",
+                "description": signed,
+                "tags": ["webhooks"],
+                "requestBody": {"required": True, "content": {JSON: {"schema": body}}},
+                "responses": {"200": {"description": "Received (any 2xx)"}},
+            }
+        }
+        for action in SUBSCRIBABLE
     }
 
 
@@ -113,7 +140,8 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
 def resource_schemas(endpoints: list[Endpoint]) -> dict[str, dict[str, Any]]:
     """One self-contained JSON Schema (2020-12) per request/response type, by type name."""
     out: dict[str, dict[str, Any]] = {}
-    for kind in [Problem, *(t for e in endpoints for t in (e.body, e.response) if t is not None)]:
+    declared = [t for e in endpoints for t in (e.body, e.response) if t is not None]
+    for kind in [Problem, *declared, WebhookPayload]:
         schema = msgspec.json.schema(kind)
         ref = schema.get("$ref")
         if ref is None:

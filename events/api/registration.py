@@ -40,6 +40,8 @@ async def get_registration(call: Call) -> RegistrationOut:
     found, mine = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
+    if not mine:  # a host reads someone's personal data: logged
+        await attendees.log_read(call.conn, call.actor, found, call.now)
     return await registration.render(
         call.conn, found, base_url=call.settings.base_url, with_secret=mine
     )
@@ -56,7 +58,11 @@ async def cancel_registration(call: Call) -> RegistrationOut:
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
     done = await registration.cancel(
-        call.conn, found, by="attendee" if mine else "host", now=call.now
+        call.conn,
+        found,
+        by="attendee" if mine else "host",
+        now=call.now,
+        actor=None if mine else call.actor,
     )
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=mine
@@ -73,7 +79,7 @@ async def promote_registration(call: Call) -> RegistrationOut:
     found, _ = await registration.authorize(
         call.conn, call.actor, None, call.path("registration_id")
     )
-    done = await registration.promote(call.conn, found, call.now)
+    done = await registration.promote(call.conn, found, call.now, call.actor)
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=False
     )
@@ -94,6 +100,8 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
         q_text=call.query("q"),
         page=page,
         base_url=call.settings.base_url,
+        actor=call.actor,
+        now=call.now,
     )
 
 
@@ -104,7 +112,7 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
 )
 async def export_registrations(call: Call) -> Response:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
-    text = await attendees.export_csv(call.conn, event)
+    text = await attendees.export_csv(call.conn, event, actor=call.actor, now=call.now)
     filename = f"{event['slug']}-registrations.csv"
     return Response(
         text.encode("utf-8"),

@@ -7,6 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from events.queries import Connection, Row, row, rows
+from events.queries.audit import AUDIT_COLUMNS
 
 
 async def scan(
@@ -22,7 +23,8 @@ async def scan(
 
     Reads the registration, and when it may enter (confirmed, this ticket version, holding
     `session_id` if given, event not cancelled) inserts the check-in proposed in `checkin`
-    (id, checked_in_at, recorded_at, device, token_id, nonce). The unique index on live
+    (id, checked_in_at, recorded_at, device, token_id, nonce, and the audit log's actor as
+    (type, id, label): an accepted scan writes its `checkin.created` entry). The unique index on live
     check-ins decides between concurrent scans: the loser's no-op update returns the first
     check-in, so `checkin_id` equals the proposed id only for the scan that got in.
     None: no such registration in this event.
@@ -43,7 +45,13 @@ async def scan(
             "  AND r.ticket_version = $3 AND r.holds_session"
             " ON CONFLICT (registration_id, scope) WHERE undone_at IS NULL"
             " DO UPDATE SET checked_in_at = checkins.checked_in_at"
-            " RETURNING id, checked_in_at"
+            " RETURNING id, checked_in_at, registration_id, session_id, device"
+            "), logged AS (INSERT INTO audit_log" + AUDIT_COLUMNS + " SELECT $7, $1, $11, $12, $13,"
+            "  'checkin.created', 'registration', c.registration_id::text,"
+            "  jsonb_build_object('checked_in_at', jsonb_build_array(NULL, c.checked_in_at),"
+            "   'session_id', jsonb_build_array(NULL, c.session_id),"
+            "   'device', jsonb_build_array(NULL, c.device))"
+            " FROM c WHERE c.id = $5"
             ")"
             " SELECT r.*, c.id AS checkin_id, c.checked_in_at FROM r LEFT JOIN c ON true",
             event_id,
@@ -56,6 +64,7 @@ async def scan(
             checkin["device"],
             checkin["token_id"],
             checkin["nonce"],
+            *checkin["actor"],
         )
     )
 

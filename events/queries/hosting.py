@@ -52,7 +52,7 @@ async def token_actor(conn: Connection, token_hash: bytes) -> Row | None:
     """The live token with this hash, with its partner."""
     return row(
         await conn.fetchrow(
-            "SELECT t.id AS token_id, t.token_hash, t.kind, t.event_id, p.id AS partner_id,"
+            "SELECT t.id AS token_id, t.token_hash, t.kind, t.event_id, t.label, p.id AS partner_id,"
             " p.slug AS partner_slug FROM api_tokens t JOIN partners p ON p.id = t.partner_id"
             " WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             token_hash,

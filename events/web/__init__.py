@@ -23,6 +23,7 @@ from events.web import (
     console_account,
     console_attendees,
     console_dashboard,
+    console_history,
     console_manage,
     console_password,
     scan,
@@ -51,6 +52,7 @@ def routes() -> list[BaseRoute]:
         *console_dashboard.routes(),
         *console_account.routes(),
         *console_password.routes(),
+        *console_history.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

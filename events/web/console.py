@@ -377,7 +377,7 @@ async def attendees_csv(request: Request) -> Response:
     async with connection(request) as conn:
         who = await _who(request, conn)
         row = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
-        text = await attendee_list.export_csv(conn, row)
+        text = await attendee_list.export_csv(conn, row, actor=who.actor, now=now(request))
     return Response(
         text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",

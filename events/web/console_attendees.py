@@ -79,7 +79,14 @@ async def attendees(request: Request) -> Response:
         event = await catalog.get_event(conn, who.actor, event_id)
         filters = _filters(request.query_params, row["questions"])
         cursor = decode_cursor(request.query_params.get("cursor"))
-        found = await desk.table(conn, row, filters, PageRequest(after_seq=cursor, limit=PAGE))
+        found = await desk.table(
+            conn,
+            row,
+            filters,
+            PageRequest(after_seq=cursor, limit=PAGE),
+            reader=who.actor,
+            now=now(request),
+        )
     sessions = {s.id: s for s in event.sessions}
     skipped = [
         (SKIP_REASONS.get(code, SKIP_REASONS["invalid-state"]), int(n))
