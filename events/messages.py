@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta
 
-from events import catalog
+from events import audit, catalog
 from events.errors import InvalidInput
 from events.hosting import Actor
 from events.paging import Page, PageRequest, page_of
@@ -73,6 +73,9 @@ async def send(
         )
         return MessageQueued(None, count, True)
     made = await q.insert_message(conn, event["id"], actor.partner_id, fields, now)
+    sent = {"subject": [None, fields["subject"]], "recipients": [None, made["recipients"]]}
+    subject = ("message", made["public_id"])
+    await audit.record(conn, actor, "message.sent", subject, sent, event_id=event["id"], now=now)
     return MessageQueued(str(made["public_id"]), made["recipients"], False)
 
 

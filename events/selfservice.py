@@ -20,7 +20,7 @@ from uuid import UUID
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import registration
+from events import audit, registration
 from events.errors import (
     FieldError,
     InvalidInput,
@@ -97,9 +97,27 @@ async def edit(
             await q.update_registration(conn, current["id"], changes, now=now)
         if moved and current["status"] == "confirmed":
             await q.queue_mail(conn, "edited", current["id"], changes["edits"], now)
+        by = audit.attendee(current) if mine else actor
+        await _log(conn, by, current, {**changes, "sessions": sessions if moved else None}, now)
     done = await registration_q.registration(conn, found["id"])
     assert done is not None
     return await registration.render(conn, done, base_url=base_url, with_secret=mine)
+
+
+async def _log(
+    conn: Connection, by: Actor | audit.Who, current: Row, changes: dict[str, Any], now: datetime
+) -> None:
+    after = {k: v for k, v in changes.items() if k not in ("edits", "sessions")}
+    before = dict(current)
+    if changes["sessions"] is not None:
+        before["sessions"] = [str(s) for s in current["session_ids"]]
+        after["sessions"] = [str(s) for s in changes["sessions"]]
+    diff = audit.diff(before, after)
+    if diff:
+        subject = ("registration", current["id"])
+        await audit.record(
+            conn, by, "registration.updated", subject, diff, event_id=current["event_id"], now=now
+        )
 
 
 def _validated(patch: RegistrationPatch, target: Row) -> tuple[dict[str, Any], list[UUID] | None]:

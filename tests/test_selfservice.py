@@ -333,3 +333,25 @@ def test_durations_refuse_or_parse_any_text(text: str) -> None:
     except ValueError:
         return
     assert value > timedelta(0) or value == timedelta(0)
+
+
+async def test_changes_and_messages_are_in_the_audit_log(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    event = await create_event(client, partner)
+    s = await add_session(client, partner, event, 1)
+    r = await register(client, event["id"], f"audit-{event['id'][:8]}@example.org")
+    url = f"/api/v1/registrations/{r['id']}?token={r['access_token']}"
+    assert (await client.patch(url, json={"name": "Lee", "sessions": [s["id"]]})).status_code == 200
+    await client.post(
+        f"/api/v1/events/{event['id']}/messages",
+        json={"subject": "Hello", "body": "Hi"},
+        headers=partner.auth,
+    )
+    log = (await client.get(f"/api/v1/events/{event['id']}/audit", headers=partner.auth)).json()
+    entries = {e["action"]: e for e in log["items"]}
+    updated = entries["registration.updated"]
+    assert updated["actor"]["type"] == "attendee"
+    assert updated["changes"]["name"] == ["Chan Tai Man", "Lee"]
+    assert updated["changes"]["sessions"] == [[], [s["id"]]]
+    assert entries["message.sent"]["changes"]["recipients"] == [None, 1]
