@@ -7,7 +7,7 @@ invites carry it as SEQUENCE, so calendars replace the old copy.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -16,12 +16,16 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from events import audit, registration, tickets
+from events import translations as tr
+from events.catalog_rules import EARLIEST as EARLIEST  # re-exported: callers use catalog.X
+from events.catalog_rules import LATEST as LATEST
+from events.catalog_rules import TIME_FIELDS as TIME_FIELDS
+from events.catalog_rules import _check_times
+from events.catalog_rules import slugify as slugify
+from events.catalog_rules import valid_timezone as valid_timezone
 from events.durations import Reminders, reminder_errors
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
-from events.identifiers import parse_id as parse_id
-from events.identifiers import slugify as slugify
-from events.identifiers import valid_timezone as valid_timezone
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as q
@@ -50,6 +54,7 @@ class Question(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["text", "choice", "checkbox"] = "text"
     required: bool = False
     options: list[Annotated[str, Meta(min_length=1, max_length=200)]] = []
+    translations: tr.QuestionTranslations | UnsetType = UNSET  # left out when it has none
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -67,6 +72,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     questions: Annotated[list[Question], Meta(max_length=50)] = []
     edits_close_at: AwareDatetime | None = None
     reminders: Reminders = msgspec.field(default_factory=lambda: ["P1D"])
+    translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
     calendar_replies: CalendarReplies = "cancel"
 
 
@@ -85,6 +91,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
     edits_close_at: AwareDatetime | UnsetType | None = UNSET
     reminders: Reminders | UnsetType = UNSET
+    translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
     calendar_replies: CalendarReplies | UnsetType = UNSET
 
 
@@ -99,6 +106,7 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime
     room: Annotated[str, Meta(max_length=200)] | None = None
     capacity: Capacity | None = None
+    translations: tr.SessionTranslations = msgspec.field(default_factory=tr.SessionTranslations)
 
 
 class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -107,6 +115,7 @@ class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime | UnsetType = UNSET
     room: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
     capacity: Capacity | UnsetType | None = UNSET
+    translations: tr.SessionTranslations | UnsetType = UNSET
 
 
 class SessionOut(msgspec.Struct):
@@ -117,6 +126,7 @@ class SessionOut(msgspec.Struct):
     ends_at: datetime
     room: str | None
     capacity: int | None
+    translations: tr.SessionTranslations
 
 
 class EventOut(msgspec.Struct):
@@ -138,6 +148,7 @@ class EventOut(msgspec.Struct):
     edits_close_at: datetime  # attendees may change their registration until then
     reminders: list[str]
     cancel_reason: str | None
+    translations: tr.EventTranslations
     calendar_replies: CalendarReplies
     hosts: list[Host]
     sessions: list[SessionOut]
@@ -227,6 +238,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         edits_close_at=(e["edits_close_at"] or e["starts_at"]).astimezone(zone),
         reminders=list(e["reminders"]),
         cancel_reason=e["cancel_reason"],
+        translations=msgspec.convert(e["translations"], tr.EventTranslations),
         calendar_replies=e["calendar_replies"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
@@ -247,6 +259,7 @@ def session_out(s: Row, zone: ZoneInfo) -> SessionOut:
         ends_at=s["ends_at"].astimezone(zone),
         room=s["room"],
         capacity=s["capacity"],
+        translations=msgspec.convert(s["translations"], tr.SessionTranslations),
     )
 
 
@@ -342,6 +355,7 @@ async def create_session(
     if event["status"] == "cancelled":
         raise InvalidState("A cancelled event cannot be changed")
     fields = msgspec.structs.asdict(data)
+    fields["translations"] = tr.stored(data.translations)
     _check_session(fields, event)
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
@@ -366,6 +380,8 @@ async def patch_session(
     if current is None:
         raise NotFound("No such session")
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not UNSET}
+    if "translations" in changes:
+        changes["translations"] = tr.stored(changes["translations"])
     _check_session({**current, **changes}, event)
     if "capacity" in changes:
         await registration.change_session_capacity(conn, current, changes["capacity"])
@@ -389,24 +405,10 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
         out["venue_name"] = venue.name if venue else ""
         out["venue_address"] = venue.address if venue else ""
     if "questions" in out:
-        out["questions"] = msgspec.to_builtins(out["questions"])
+        out["questions"] = [tr.question_stored(q) for q in msgspec.to_builtins(out["questions"])]
+    if "translations" in out:
+        out["translations"] = tr.stored(out["translations"])
     return out
-
-
-#: Times outside these years are refused: beyond them a time may not survive a conversion
-#: between offsets (Python's datetime stops at years 1 and 9999).
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(2999, 12, 31, tzinfo=UTC)
-WINDOW = ("registration_opens_at", "registration_closes_at")
-TIME_FIELDS = ("starts_at", "ends_at", *WINDOW, "edits_close_at")
-
-
-def _check_times(e: dict[str, Any]) -> list[FieldError]:
-    return [
-        FieldError(name, "must be between the years 1900 and 2999")
-        for name in TIME_FIELDS
-        if e.get(name) is not None and not EARLIEST <= e[name] <= LATEST
-    ]
 
 
 def _check_event(e: dict[str, Any]) -> None:
@@ -429,6 +431,7 @@ def _check_event(e: dict[str, Any]) -> None:
         seen.add(question.id)
         if question.kind == "choice" and not question.options:
             errors.append(FieldError(f"questions.{i}.options", "a choice needs options"))
+        errors += tr.option_errors(question, f"questions.{i}")
     if errors:
         raise InvalidInput(errors)
 
@@ -444,3 +447,12 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
     errors = session_errors(s, event)
     if errors:
         raise InvalidInput(errors)
+
+
+def parse_id(value: UUID | str) -> UUID | None:
+    if isinstance(value, UUID):
+        return value
+    try:
+        return UUID(value)
+    except ValueError:
+        return None

@@ -22,6 +22,7 @@ from events.queries import letters as q
 from events.queries import mail as mail_q
 from events.queries import registration as registration_q
 from events.settings import Settings
+from events.translations import localize_row
 
 #: Kinds that tell about the event as it stands, with a calendar invite attached.
 WITH_INVITE = {"confirmation", "promotion", "update", "cancellation", "edited"}
@@ -39,8 +40,9 @@ async def compose(
     conn: Connection, job: Row, settings: Settings, now: datetime, *, force: bool = False
 ) -> Composed:
     """The message for an outbox row; with `force`, also one that is no longer true."""
-    r = await ical_q.invite(conn, job["registration_id"])
-    assert r is not None  # rows reference registrations, which are never deleted
+    found_row = await ical_q.invite(conn, job["registration_id"])
+    assert found_row is not None  # rows reference registrations, which are never deleted
+    r = localize_row(found_row, found_row["locale"])  # the content in the reader's language
     stale = await _superseded(conn, job, r, now)
     if stale and not force:
         return Composed(None, stale)

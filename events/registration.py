@@ -23,7 +23,9 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import audit, keys, tickets
+from events import audit, keys, names, tickets
+from events.answers import Answer as Answer  # re-exported: callers use registration.Answer
+from events.answers import answer_errors as _answer_errors
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -47,7 +49,6 @@ from events.queries import registration as q
 
 SHARDS = q.SHARDS
 Locale = Literal["en", "zh-Hant", "zh-Hans"]
-Answer = str | bool | list[str]
 EMAIL = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f.]{2,}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -58,6 +59,8 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     sessions: Annotated[list[str], Meta(max_length=100)] = []
     answers: dict[str, Answer] = {}
     locale: Locale = "en"
+    #: the name in Chinese characters beside `name` in Latin script (陳大文 / Chan Tai Man)
+    chinese_name: Annotated[str, Meta(max_length=50)] | None = None
 
 
 class RegistrationOut(msgspec.Struct):
@@ -66,6 +69,7 @@ class RegistrationOut(msgspec.Struct):
     status: Literal["confirmed", "waitlisted", "cancelled"]
     waitlist_position: int | None
     name: str
+    chinese_name: str | None
     email: str
     access_token: str | None
     ticket: tickets.TicketOut | None
@@ -197,6 +201,9 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
     name = " ".join(data.name.split())
     if not name or CONTROL.search(data.name):
         errors.append(FieldError("name", "must be a name without control characters"))
+    chinese_name = names.clean_chinese_name(data.chinese_name) if data.chinese_name else None
+    if data.chinese_name and chinese_name is None:
+        errors.append(FieldError("chinese_name", "must be a name in Chinese characters"))
     email = data.email.strip()
     if not EMAIL.match(email):
         errors.append(FieldError("email", "must be an email address"))
@@ -213,34 +220,13 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         raise InvalidInput(errors)
     return {
         "name": name,
+        "chinese_name": chinese_name,
+        "search_key": names.search_key(name, chinese_name),
         "email": email,
         "locale": data.locale,
         "answers": data.answers,
         "session_ids": session_ids,
     }
-
-
-def _answer_errors(answers: dict[str, Answer], questions: list[dict[str, Any]]) -> list[FieldError]:
-    errors = []
-    by_id = {question["id"]: question for question in questions}
-    for key in answers:
-        if key not in by_id:
-            errors.append(FieldError(f"answers.{key}", "is not a question of this event"))
-    for qid, question in by_id.items():
-        value, field = answers.get(qid), f"answers.{qid}"
-        kind = question.get("kind", "text")
-        missing = value is None or value in ("", []) or (kind == "checkbox" and value is False)
-        if missing:
-            if question.get("required"):
-                errors.append(FieldError(field, "is required"))
-            continue
-        if kind == "checkbox" and not isinstance(value, bool):
-            errors.append(FieldError(field, "must be true or false"))
-        elif kind == "choice" and value not in question.get("options", []):
-            errors.append(FieldError(field, "must be one of the options"))
-        elif kind == "text" and (not isinstance(value, str) or len(value) > 2000):
-            errors.append(FieldError(field, "must be text of at most 2000 characters"))
-    return errors
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -290,6 +276,7 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         status=r["status"],
         waitlist_position=r["waitlist_position"],
         name=r["name"],
+        chinese_name=r["chinese_name"],
         email=r["email"],
         access_token=token if with_secret else None,
         ticket=ticket,

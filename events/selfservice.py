@@ -21,6 +21,7 @@ import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from events import audit, registration
+from events.answers import answer_errors
 from events.errors import (
     FieldError,
     InvalidInput,
@@ -129,7 +130,7 @@ def _validated(patch: RegistrationPatch, target: Row) -> tuple[dict[str, Any], l
             errors.append(FieldError("name", "must be a name without control characters"))
         changes["name"] = name
     if patch.answers is not UNSET:
-        errors += registration._answer_errors(patch.answers, target["questions"])
+        errors += answer_errors(patch.answers, target["questions"])
         changes["answers"] = patch.answers
     if patch.locale is not UNSET:
         changes["locale"] = patch.locale

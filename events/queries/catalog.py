@@ -11,7 +11,7 @@ from events.queries import Connection, Row, row, rows
 _EVENT = (
     "SELECT e.id, e.seq, e.slug, e.owner_id, e.title, e.description, e.timezone, e.starts_at,"
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
-    " e.registration_opens_at, e.registration_closes_at, e.questions, e.revision,"
+    " e.registration_opens_at, e.registration_closes_at, e.questions, e.translations, e.revision,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
     " e.edits_close_at, e.reminders, e.cancel_reason,"
     " h.host_ids, h.host_slugs, h.host_roles"
@@ -39,6 +39,7 @@ EVENT_COLUMNS = (
     "questions",
     "edits_close_at",
     "reminders",
+    "translations",
     "calendar_replies",
 )
 
@@ -137,20 +138,21 @@ async def set_cancel_reason(conn: Connection, event_id: UUID, reason: str | None
     await conn.execute("UPDATE events SET cancel_reason = $2 WHERE id = $1", event_id, reason)
 
 
-_SESSION = "SELECT id, event_id, title, starts_at, ends_at, room, capacity FROM sessions"
+_SESSION_COLUMNS = "id, event_id, title, starts_at, ends_at, room, capacity, translations"
+_SESSION = f"SELECT {_SESSION_COLUMNS} FROM sessions"
 
 
 async def insert_session(conn: Connection, event_id: UUID, fields: dict[str, Any]) -> Row:
     record = await conn.fetchrow(
-        "INSERT INTO sessions (event_id, title, starts_at, ends_at, room, capacity)"
-        " VALUES ($1, $2, $3, $4, $5, $6)"
-        " RETURNING id, event_id, title, starts_at, ends_at, room, capacity",
+        "INSERT INTO sessions (event_id, title, starts_at, ends_at, room, capacity, translations)"
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_SESSION_COLUMNS}",
         event_id,
         fields["title"],
         fields["starts_at"],
         fields["ends_at"],
         fields["room"],
         fields["capacity"],
+        fields.get("translations", {}),
     )
     assert record is not None
     return dict(record)
@@ -167,13 +169,12 @@ async def session(conn: Connection, session_id: UUID, event_id: UUID) -> Row | N
 
 
 async def update_session(conn: Connection, session_id: UUID, changes: dict[str, Any]) -> Row | None:
-    allowed = ("title", "starts_at", "ends_at", "room", "capacity")
+    allowed = ("title", "starts_at", "ends_at", "room", "capacity", "translations")
     assert all(c in allowed for c in changes)
     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(changes, start=2))
     return row(
         await conn.fetchrow(
-            f"UPDATE sessions SET {sets} WHERE id = $1"
-            " RETURNING id, event_id, title, starts_at, ends_at, room, capacity",
+            f"UPDATE sessions SET {sets} WHERE id = $1 RETURNING {_SESSION_COLUMNS}",
             session_id,
             *changes.values(),
         )
