@@ -29,6 +29,7 @@ from events.api import door as door_api
 from events.api import hosting as hosting_api
 from events.api import lifecycle as lifecycle_api
 from events.api import registration as registration_api
+from events.api import selfservice as selfservice_api
 from events.api import webhooks as webhooks_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
 from events.api.routing import Endpoint, starlette_route, utcnow
@@ -46,6 +47,7 @@ ROUTERS = [
     registration_api.api,
     approval_api.api,
     access_api.api,
+    selfservice_api.api,
     calendar_api.api,
     checkin_api.api,
     door_api.api,

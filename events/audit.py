@@ -50,6 +50,7 @@ ACTIONS = (
     "session.updated",
     "registration.created",
     "registration.cancelled",
+    "registration.updated",
     "registration.promoted",
     "registration.approved",
     "registration.rejected",
@@ -78,6 +79,7 @@ ACTIONS = (
     "webhook.disabled",
     "webhook.enabled",
     "webhook.test",
+    "message.sent",
 )
 
 

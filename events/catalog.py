@@ -23,6 +23,7 @@ from events.catalog_rules import TIME_FIELDS as TIME_FIELDS
 from events.catalog_rules import _check_times
 from events.catalog_rules import slugify as slugify
 from events.catalog_rules import valid_timezone as valid_timezone
+from events.durations import Reminders, reminder_errors
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.ids import parse_uuid
@@ -75,6 +76,8 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     questions: Annotated[list[Question], Meta(max_length=50)] = []
     approval: Approval = "none"
     invite_only: bool = False
+    edits_close_at: AwareDatetime | None = None
+    reminders: Reminders = msgspec.field(default_factory=lambda: ["P1D"])
     translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
     calendar_replies: CalendarReplies = "cancel"
 
@@ -95,6 +98,8 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
     approval: Approval | UnsetType = UNSET
     invite_only: bool | UnsetType = UNSET
+    edits_close_at: AwareDatetime | UnsetType | None = UNSET
+    reminders: Reminders | UnsetType = UNSET
     translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
     calendar_replies: CalendarReplies | UnsetType = UNSET
 
@@ -152,6 +157,9 @@ class EventOut(msgspec.Struct):
     questions: list[Question]
     approval: Approval
     invite_only: bool
+    edits_close_at: datetime  # attendees may change their registration until then
+    reminders: list[str]
+    cancel_reason: str | None
     translations: tr.EventTranslations
     calendar_replies: CalendarReplies
     hosts: list[Host]
@@ -242,6 +250,9 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         questions=msgspec.convert(e["questions"], list[Question]),
         approval=e["approval"],
         invite_only=e["invite_only"],
+        edits_close_at=(e["edits_close_at"] or e["starts_at"]).astimezone(zone),
+        reminders=list(e["reminders"]),
+        cancel_reason=e["cancel_reason"],
         translations=msgspec.convert(e["translations"], tr.EventTranslations),
         calendar_replies=e["calendar_replies"],
         hosts=[
@@ -344,9 +355,12 @@ async def publish_event(conn: Connection, actor: Actor, event_id: str, now: date
     return await get_event(conn, actor, event_id)
 
 
-async def cancel_event(conn: Connection, actor: Actor, event_id: str, now: datetime) -> EventOut:
+async def cancel_event(
+    conn: Connection, actor: Actor, event_id: str, now: datetime, reason: str | None = None
+) -> EventOut:
     event = await load_for(conn, actor, event_id, "cancel", lock=True)
     if event["status"] != "cancelled":
+        await q.set_cancel_reason(conn, event["id"], (reason or "").strip() or None)
         await q.set_status(conn, event["id"], "cancelled", now)
         changes = {"status": [event["status"], "cancelled"]}
         await audit.about_event(conn, actor, "event.cancelled", event["id"], changes, now)
@@ -428,6 +442,7 @@ def _check_event(e: dict[str, Any]) -> None:
     opens, closes = e.get("registration_opens_at"), e.get("registration_closes_at")
     if opens is not None and closes is not None and closes <= opens:
         errors.append(FieldError("registration_closes_at", "must be after registration_opens_at"))
+    errors += [FieldError(f"reminders.{i}", m) for i, m in reminder_errors(e["reminders"])]
     questions = msgspec.convert(e.get("questions") or [], list[Question])
     seen: set[str] = set()
     for i, question in enumerate(questions):

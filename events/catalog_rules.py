@@ -16,7 +16,8 @@ from events.zones import is_zone
 #: between offsets (Python's datetime stops at years 1 and 9999).
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, tzinfo=UTC)
-TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
+WINDOW = ("registration_opens_at", "registration_closes_at")
+TIME_FIELDS = ("starts_at", "ends_at", *WINDOW, "edits_close_at")
 
 
 def _check_times(e: dict[str, Any]) -> list[FieldError]:

@@ -205,6 +205,36 @@ def cmd_mail_failed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_mail_list(settings: Settings, args: argparse.Namespace) -> int:
+    from events import outbox_view
+    from events.api.routing import utcnow
+
+    async def work(db: Database) -> list[str]:
+        async with db.connection() as conn:
+            return await outbox_view.listing(
+                conn, settings, utcnow(), status=args.status, limit=args.limit
+            )
+
+    print("\n".join(with_database(settings, work)))
+    return 0
+
+
+def cmd_mail_show(settings: Settings, args: argparse.Namespace) -> int:
+    from events import outbox_view
+    from events.api.routing import utcnow
+
+    async def work(db: Database) -> str | None:
+        async with db.connection() as conn:
+            return await outbox_view.show(conn, settings, utcnow(), args.id)
+
+    shown = with_database(settings, work)
+    if shown is None:
+        print(f"no mail with id {args.id}", file=sys.stderr)
+        return 1
+    print(shown)
+    return 0
+
+
 def cmd_inbound_list(settings: Settings, args: argparse.Namespace) -> int:
     """Every inbound message (calendar replies) with what came of it, newest first: JSON lines."""
     from events import replies
@@ -260,10 +290,16 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--password", help="at least 10 characters (or EVENTS_USER_PASSWORD)")
     user.add_argument("--reset", action="store_true", help="set a new password if the user exists")
     user.set_defaults(run=cmd_partner_user)
-    mail = sub.add_parser("mail", help="the mail outbox").add_subparsers(
-        dest="action", required=True
-    )
-    failed = mail.add_parser("failed", help="list failed mails with their reasons (JSON lines)")
+    mail = sub.add_parser("mail", help="what the outbox holds (e.g. without SMTP_URL)")
+    mail_sub = mail.add_subparsers(dest="action", required=True)
+    listed = mail_sub.add_parser("list", help="the newest mails: id, status, kind, to, subject")
+    listed.add_argument("--status", choices=["pending", "sent", "logged", "superseded", "failed"])
+    listed.add_argument("--limit", type=int, default=50)
+    listed.set_defaults(run=cmd_mail_list)
+    shown = mail_sub.add_parser("show", help="one mail as sent: headers, text, attachments")
+    shown.add_argument("id", type=int)
+    shown.set_defaults(run=cmd_mail_show)
+    failed = mail_sub.add_parser("failed", help="failed mails with their reasons (JSON lines)")
     failed.add_argument("--limit", type=int, default=100)
     failed.set_defaults(run=cmd_mail_failed)
     inbound = sub.add_parser("inbound", help="inbound mail (calendar replies)").add_subparsers(

@@ -25,6 +25,7 @@ from msgspec import Meta
 from events import mail_text
 from events.addresses import NotAnAddress, canonical, is_address
 from events.errors import AlreadyExists, InvalidInput, InvalidState, NotFound
+from events.l10n import lang_or_english
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import guests as q
@@ -172,7 +173,7 @@ async def invitation(conn: Connection, guest_id: UUID) -> Row:
 
 
 def letter(g: Row, base_url: str) -> mail_text.Letter:
-    locale = g["locale"] if g["locale"] in mail_text.LOCALES else "en"
+    locale = lang_or_english(g["locale"])
     return mail_text.Letter(
         topic="guest-invitation",
         locale=locale,

@@ -75,8 +75,10 @@ def invite_uid(registration_id: UUID | str, session_id: UUID | str | None = None
     return f"registration-{registration_id}-session-{session_id}@{UID_DOMAIN}"
 
 
-def invite_sequence(revision: int, registration_status: str) -> int:
-    return revision + (1 if registration_status in ENDED else 0)
+def invite_sequence(revision: int, registration_status: str, edits: int = 0) -> int:
+    """The event's revision, plus the registration's own changes of sessions (`edits`), plus
+    one once the registration has ended (cancelled or rejected)."""
+    return revision + edits + (1 if registration_status in ENDED else 0)
 
 
 # --- "Add to calendar" links ----------------------------------------------------------------
@@ -306,7 +308,7 @@ def invite_entries(
     attendee = Person(r["name"], r["email"], PARTSTAT[r["status"]])
     common: dict[str, Any] = {
         "zone": r["timezone"],
-        "sequence": invite_sequence(r["revision"], r["status"]),
+        "sequence": invite_sequence(r["revision"], r["status"], r.get("edits", 0)),
         "stamp": max(r["event_updated_at"], r["updated_at"]),
         "cancelled": r["event_status"] == "cancelled" or r["status"] in ENDED,
         "url": ticket_url,

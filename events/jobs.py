@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from events import accounts, idempotency, partner_mail
+from events import accounts, idempotency, partner_mail, reminders
 from events.db import Database
 from events.queries import Connection
 from events.queries import jobs as q
@@ -56,6 +56,7 @@ def default_jobs() -> list[Job]:
     return [
         Job("purge-idempotency-keys", timedelta(hours=1), purge_idempotency_keys),
         Job("purge-console-sessions", timedelta(hours=1), purge_console_sessions),
+        Job("reminders", timedelta(minutes=1), reminders.send_due_reminders),
         Job("send-partner-mail", timedelta(seconds=5), partner_mail.send_due),
     ]
 

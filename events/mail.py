@@ -33,25 +33,22 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from events import ical, mail_text, registration, reply_address, tickets
 from events.db import Database
 from events.errors import DatabaseUnavailable
-from events.queries import Connection, Row
-from events.queries import ical as ical_q
+from events.letters import Composed as Composed
+from events.letters import compose as compose
+from events.letters import message_id as message_id
+from events.letters import topic as topic
+from events.queries import Row
 from events.queries import mail as q
-from events.queries import registration as registration_q
 from events.settings import Settings
-from events.translations import localize_row
 
 log = logging.getLogger("events.mail")
 
@@ -62,178 +59,7 @@ class Permanent(Exception):
     """The server refused the message for good (5xx): retrying will not help."""
 
 
-# --- what a mail says -----------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Composed:
-    message: EmailMessage | None  # None: superseded, nothing to send
-    reason: str = ""
-
-
-async def compose(conn: Connection, job: Row, settings: Settings, now: datetime) -> Composed:
-    """The message for an outbox row, from the current state."""
-    if job["registration_id"] is None:
-        return await _guest_invitation(conn, job, settings, now)
-    found_row = await ical_q.invite(conn, job["registration_id"])
-    assert found_row is not None  # rows reference registrations, which are never deleted
-    r = localize_row(found_row, found_row["locale"])  # the content in the reader's language
-    stale = await _superseded(conn, job, r)
-    if stale:
-        return Composed(None, stale)
-    full = await registration_q.registration(conn, r["id"])
-    assert full is not None
-    out = await registration.render(conn, full, base_url=settings.base_url, with_secret=False)
-    feed = await ical.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
-    invite = None
-    if r["confirmed_at"] is not None:  # waitlisted only: no seat, so nothing for a calendar
-        reply_to = await reply_address.address_for(conn, settings.reply_address, r["id"])
-        invite = ical.render_invite(
-            r, ticket_url=out.ticket_url, mail_from=settings.mail_from, reply_to=reply_to
-        )
-    qr = tickets.qr_png(out.ticket.code) if out.ticket and job["kind"] != "update" else None
-    letter = _letter(job, r, out.ticket_url, feed, qr is not None)
-    letter.invite_method = ical.invite_method(r) if invite is not None else None
-    message = _message(letter, job, settings, now, r["organizer_email"])
-    message["To"] = _address(r["name"], r["email"])
-    _attach(message, letter, qr=qr, invite=invite, method=ical.invite_method(r))
-    return Composed(message)
-
-
-async def _superseded(conn: Connection, job: Row, r: Row) -> str:
-    kind = job["kind"]
-    if kind == "cancellation":
-        return ""
-    if r["status"] == "cancelled" or r["event_status"] == "cancelled":
-        return "cancelled since"
-    if kind == "waitlisted" and r["status"] != "waitlisted":
-        return "has a seat since"
-    if kind in ("pending", "approved", "rejected") and r["status"] != _STATUS_OF[kind]:
-        return f"is {r['status']} since"
-    if kind == "update" and await q.newer_update(conn, r["id"], job["revision"]):
-        return "a newer update follows"
-    return ""
-
-
-_STATUS_OF = {"pending": "pending", "approved": "confirmed", "rejected": "rejected"}
-
-
-async def _guest_invitation(
-    conn: Connection, job: Row, settings: Settings, now: datetime
-) -> Composed:
-    """A guest's invitation: the event and their personal link to register (guests.py)."""
-    from events import guests
-
-    g = await guests.invitation(conn, job["guest_id"])
-    if g["status"] != "invited" or g["event_status"] == "cancelled":
-        return Composed(None, f"guest is {g['status']}, event {g['event_status']}")
-    message = _message(
-        guests.letter(g, settings.base_url), job, settings, now, g["organizer_email"]
-    )
-    message["To"] = _address(g["name"], g["email"])
-    return Composed(message)
-
-
-def topic(kind: str, r: Row) -> str:
-    if kind != "cancellation":
-        return kind
-    return "registration-cancelled" if r["status"] == "cancelled" else "event-cancelled"
-
-
-def _letter(job: Row, r: Row, ticket_url: str, feed_url: str, with_qr: bool) -> mail_text.Letter:
-    locale = r["locale"] if r["locale"] in mail_text.LOCALES else "en"
-    where = ", ".join(p for p in (r["venue_name"], r["venue_address"]) if p)
-    sessions = [
-        f"{s['title']} · "
-        + mail_text.when(
-            datetime.fromisoformat(s["starts_at"]),
-            datetime.fromisoformat(s["ends_at"]),
-            r["timezone"],
-            locale,
-        )
-        for s in r["sessions"]
-    ]
-    letter = mail_text.Letter(
-        topic=topic(job["kind"], r),
-        locale=locale,
-        name=r["name"],
-        title=r["title"],
-        when=mail_text.when(r["starts_at"], r["ends_at"], r["timezone"], locale),
-        where=where,
-        ticket_url=ticket_url,
-        feed_url=feed_url,
-        position=r["waitlist_position"],
-        sessions=sessions,
-        qr_cid=f"qr.{r['id']}@events" if with_qr else None,
-        reason=r.get("rejection_reason"),
-    )
-    if letter.topic in ("confirmation", "promotion", "update", "approved"):
-        links = ical.calendar_links(
-            r["title"], r["starts_at"], r["ends_at"], details=ticket_url, location=where
-        )
-        letter.google_url, letter.outlook_url = links.google, links.outlook
-    return letter
-
-
-def _address(name: str, email: str) -> Address:
-    """The display name and the address kept apart: a comma or quote in a name stays in the
-    name; an address the header model cannot take fails this mail (marked failed), not others."""
-    if any(c in email for c in '\r\n,;<>"') or email.count("@") != 1:
-        raise Unbuildable(f"not a single address: {email!r}")
-    return Address(display_name=" ".join(name.split()), addr_spec=email)
-
-
-class Unbuildable(ValueError):
-    """The mail cannot be built from what is stored (an address or header it cannot carry)."""
-
-
-def message_id(job: Row, domain: str) -> str:
-    about = job["registration_id"] or f"guest.{job.get('guest_id')}"
-    return f"<{job['kind']}.{job['revision']}.{about}@{domain}>"
-
-
-def _message(
-    letter: mail_text.Letter,
-    job: Row,
-    settings: Settings,
-    now: datetime,
-    organizer_email: str | None,
-) -> EmailMessage:
-    name, sender = parseaddr(settings.mail_from)
-    sender = sender or "events@localhost"
-    msg = EmailMessage()
-    msg["From"] = _address(name, sender)
-    if organizer_email:
-        msg["Reply-To"] = _address("", organizer_email)
-    msg["Subject"] = " ".join(letter.subject.split())  # one line, whatever was stored
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(job, sender.rpartition("@")[2] or "localhost")
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["Content-Language"] = letter.locale
-    msg["X-Events-Mail"] = f"{job['kind']}; revision={job['revision']}"
-    msg.set_content(mail_text.plain(letter))
-    msg.add_alternative(mail_text.rich(letter), subtype="html")
-    return msg
-
-
-def _attach(
-    msg: EmailMessage,
-    letter: mail_text.Letter,
-    *,
-    qr: bytes | None,
-    invite: bytes | None,
-    method: str,
-) -> None:
-    """multipart/mixed[ alternative[ plain, related[ html, qr.png ], calendar ], invite.ics ]."""
-    if qr is not None and letter.qr_cid:
-        html_part = msg.get_payload()[1]  # type: ignore[index]
-        assert isinstance(html_part, EmailMessage)
-        html_part.add_related(qr, "image", "png", cid=f"<{letter.qr_cid}>", filename="ticket.png")
-    if invite is not None:
-        text = invite.decode()
-        msg.add_alternative(text, subtype="calendar", params={"method": method})
-        msg.add_attachment(invite, maintype="application", subtype="ics", filename="invite.ics")
-
+# --- what a mail says: letters.py composes it from the current state -----------------------
 
 # --- delivering -----------------------------------------------------------------------------
 

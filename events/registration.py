@@ -43,6 +43,7 @@ from events.errors import (
 from events.hosting import Actor, may
 from events.ids import parse_uuid
 from events.lru import LruCache
+from events.overlaps import check_no_overlap
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
 from events.queries import registration as q
@@ -136,6 +137,7 @@ async def _register(
     _check_open(target, now)
     fields = _validated(data, target)
     sessions = fields.pop("session_ids")
+    await check_no_overlap(conn, sessions)
     try:
         if _admission(target, data):  # approval, invitations, codes: not the hot path
             if not target["fresh"]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from events.db import Database
 
-DEFAULT_RATE_LIMITS = "register=120/60,signin=10/60,public=600/60"
+DEFAULT_RATE_LIMITS = "register=120/60,signin=10/60,public=600/60,resend=10/600,resend-email=3/3600"
 
 
 def _help(text: str) -> dict[str, str]:

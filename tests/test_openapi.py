@@ -56,14 +56,14 @@ API_MD = [
     ("POST", "/api/v1/events/{}/guests"),
     ("GET", "/api/v1/events/{}/guests"),
     ("POST", "/api/v1/events/{}/guests/import"),
+    ("PATCH", "/api/v1/registrations/{}"),
+    ("POST", "/api/v1/events/{}/messages"),
+    ("POST", "/api/v1/events/{}/registrations/resend"),
 ]
 # API.md's Additions (contract v1.1) that are not built yet: each leaves this list when its
 # endpoint lands (and the two tests below then hold it to the document).
 NOT_YET = {
     ("GET", "/api/v1/registrations/{}/export"),
-    ("PATCH", "/api/v1/registrations/{}"),
-    ("POST", "/api/v1/events/{}/messages"),
-    ("POST", "/api/v1/events/{}/registrations/resend"),
     ("POST", "/api/v1/registrations/{}/erase"),
 }
 # Served by the app itself rather than declared endpoints: not in the document's paths.

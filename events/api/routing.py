@@ -214,6 +214,8 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
     )
     async with opened as conn:
         actor, secret = await _caller(conn, endpoint, request, token)
+        if endpoint.auth == "attendee" and actor.kind == "anonymous" and not secret:
+            raise Unauthenticated("Give the registration's access token, or a host's token")
         if (
             endpoint.body is not None and endpoint.auth != "none"
         ):  # read once the caller is known: a stranger gets a 401

@@ -15,6 +15,7 @@ _EVENT = (
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.translations, e.revision,"
     " e.approval, e.invite_only,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
+    " e.edits_close_at, e.reminders, e.cancel_reason,"
     " h.host_ids, h.host_slugs, h.host_roles"
     " FROM events e CROSS JOIN LATERAL ("
     "   SELECT array_agg(hp.id ORDER BY eh.role = 'owner' DESC, eh.added_at) AS host_ids,"
@@ -41,6 +42,8 @@ EVENT_COLUMNS = (
     "questions",
     "approval",
     "invite_only",
+    "edits_close_at",
+    "reminders",
     "translations",
     "calendar_replies",
 )
@@ -138,6 +141,10 @@ async def set_status(conn: Connection, event_id: UUID, status: str, now: datetim
         status,
         now,
     )
+
+
+async def set_cancel_reason(conn: Connection, event_id: UUID, reason: str | None) -> None:
+    await conn.execute("UPDATE events SET cancel_reason = $2 WHERE id = $1", event_id, reason)
 
 
 _SESSION_COLUMNS = "id, event_id, title, starts_at, ends_at, room, capacity, translations"

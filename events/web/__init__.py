@@ -29,6 +29,7 @@ from events.web import (
     console_password,
     console_translations,
     scan,
+    selfservice_pages,
 )
 from events.web.i18n import N_
 from events.web.render import ERROR_TITLES, HERE, CsrfFailed, error_page
@@ -39,9 +40,13 @@ def routes() -> list[BaseRoute]:
         Route("/", attendee.home),
         Route("/events/{slug}", attendee.event_page),
         Route("/events/{slug}", attendee.register, methods=["POST"]),
+        Route("/events/{slug}/resend", selfservice_pages.resend_page),
+        Route("/events/{slug}/resend", selfservice_pages.resend, methods=["POST"]),
         Route("/tickets/{registration_id}", attendee.ticket_page),
         Route("/tickets/{registration_id}/cancel", attendee.ticket_page),
         Route("/tickets/{registration_id}/cancel", attendee.cancel, methods=["POST"]),
+        Route("/tickets/{registration_id}/edit", selfservice_pages.edit_page),
+        Route("/tickets/{registration_id}/edit", selfservice_pages.edit, methods=["POST"]),
         Route("/scan", scan.scanner),
         Route("/scan.webmanifest", scan.manifest),
         Route("/scan-sw.js", scan.service_worker),

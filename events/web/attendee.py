@@ -20,10 +20,10 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from events import catalog, idempotency, registration, tickets
+from events import catalog, idempotency, registration, selfservice, tickets
 from events.api.routing import client_address
 from events.catalog import EventOut
-from events.errors import DomainError, FieldError, InvalidInput, NotFound
+from events.errors import DomainError, FieldError, InvalidInput, NotFound, Unauthenticated
 from events.hosting import ANONYMOUS
 from events.queries import Connection
 from events.registration import RegistrationIn, RegistrationOut
@@ -47,6 +47,7 @@ FIELD_MESSAGES = {
     "sessions": N_("Please choose from the sessions listed."),
     "required": N_("Please answer this question."),
     "answer": N_("Please check this answer."),
+    "overlap": N_("These sessions overlap in time, so you can choose only one of them:"),
 }
 
 
@@ -67,12 +68,16 @@ async def event_page(request: Request) -> Response:
 
 
 async def _event_context(request: Request, conn: Connection, event: EventOut) -> dict[str, Any]:
-    counts = await registration.counts(conn, {"id": catalog.parse_id(event.id)})
+    event_id = catalog.parse_id(event.id)
+    assert event_id is not None
+    counts = await registration.counts(conn, {"id": event_id})
     seats_left = max(event.capacity - counts["confirmed"], 0)
     guest = await _guest(conn, event, request.query_params.get("invitation"))
     return {
         "event": content.localize(event, lang_of(request)),
         "seats_left": seats_left,
+        "session_seats": await selfservice.session_seats_left(conn, event_id),
+        "resend_email": None,
         "state": _registration_state(request, event),
         "invitation": guest["token"] if guest else None,
         "values": {"name": guest["name"], "email": guest["email"]} if guest else {},
@@ -157,6 +162,9 @@ def field_errors(exc: InvalidInput) -> dict[str, str]:
         if field.startswith("answers."):
             key = "required" if error["message"] == "is required" else "answer"
             out.setdefault("answer_" + field.split(".", 1)[1], FIELD_MESSAGES[key])
+        elif field == "sessions" and "overlap" in error["message"]:
+            out["sessions"] = FIELD_MESSAGES["overlap"]
+            out["sessions_names"] = error["message"].partition(": ")[2]
         elif field.startswith("sessions"):
             out.setdefault("sessions", FIELD_MESSAGES["sessions"])
         else:
@@ -181,7 +189,10 @@ async def register(request: Request) -> Response:
     except NotFound:
         raise
     except DomainError as exc:
-        return await _form_again(request, event, form, message=CONFLICTS.get(exc.code))
+        again = data.email if exc.code == "already-registered" else None
+        return await _form_again(
+            request, event, form, message=CONFLICTS.get(exc.code), resend_email=again
+        )
     return redirect(request, ticket_path)
 
 
@@ -214,10 +225,12 @@ async def _form_again(
     *,
     errors: dict[str, str] | None = None,
     message: str | None = None,
+    resend_email: str | None = None,
 ) -> Response:
     async with connection(request) as conn:
         context = await _event_context(request, conn, event)
     context.update(
+        resend_email=resend_email,
         values={k: form.getlist(k) if k == "sessions" else form.get(k) for k in form},
         errors=errors or {},
         message=message or (N_("Please correct the fields marked below.") if errors else None),
@@ -257,11 +270,18 @@ async def _ticket(request: Request, conn: Connection) -> tuple[RegistrationOut, 
 
 
 async def ticket_page(request: Request) -> Response:
+    from events.web import selfservice_pages
+
     async with connection(request) as conn:
-        reg, event = await _ticket(request, conn)
+        try:
+            reg, event = await _ticket(request, conn)
+        except (NotFound, Unauthenticated):
+            return await selfservice_pages.missing_ticket(request, conn)
         qr = await _ticket_qr(request, conn, reg)
+    selfservice_pages.speak_the_registrations_language(request, reg)
     shown = content.localize(event, lang_of(request))
     context = {
+        "edits_open": reg.status != "cancelled" and now(request) < event.edits_close_at,
         "reg": reg,
         "event": shown,
         "qr": qr,
