@@ -23,6 +23,7 @@ from events.api import checkin as checkin_api
 from events.api import docs, openapi
 from events.api import hosting as hosting_api
 from events.api import lifecycle as lifecycle_api
+from events.api import privacy as privacy_api
 from events.api import registration as registration_api
 from events.api import webhooks as webhooks_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
@@ -41,6 +42,7 @@ ROUTERS = [
     checkin_api.api,
     audit_api.api,
     webhooks_api.api,
+    privacy_api.api,
 ]
 
 

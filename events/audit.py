@@ -55,6 +55,8 @@ ACTIONS = (
     "registration.rejected",
     "registration.ticket_reissued",
     "registration.read",
+    "registration.exported",
+    "registration.erased",
     "registrations.listed",
     "checkin.created",
     "checkin.undone",

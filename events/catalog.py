@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -33,6 +33,10 @@ Visibility = Literal["public", "unlisted", "private"]
 #: or nothing.
 CalendarReplies = Literal["cancel", "notify", "ignore"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
+#: Personal data is erased this many days after the event ends (privacy.py).
+RetentionDays = Annotated[int, Meta(ge=1, le=3650)]
+ConsentText = Annotated[str, Meta(max_length=2000)]
+PrivacyUrl = Annotated[str, Meta(max_length=2000)]
 
 
 class Venue(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,6 +68,9 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
     calendar_replies: CalendarReplies = "cancel"
+    retention_days: RetentionDays = 180
+    consent_text: ConsentText = ""
+    privacy_url: PrivacyUrl = ""
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -80,6 +87,9 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
     calendar_replies: CalendarReplies | UnsetType = UNSET
+    retention_days: RetentionDays | UnsetType = UNSET
+    consent_text: ConsentText | UnsetType = UNSET
+    privacy_url: PrivacyUrl | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
@@ -135,6 +145,11 @@ class EventOut(msgspec.Struct):
     revision: int
     created_at: datetime
     updated_at: datetime
+    retention_days: int = 180
+    #: when its registrations' personal data is erased: retention_days after the end
+    retention_until: datetime | None = None
+    consent_text: str = ""
+    privacy_url: str = ""
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -223,6 +238,10 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         revision=e["revision"],
         created_at=e["created_at"].astimezone(zone),
         updated_at=e["updated_at"].astimezone(zone),
+        retention_days=e["retention_days"],
+        retention_until=e["ends_at"].astimezone(zone) + timedelta(days=e["retention_days"]),
+        consent_text=e["consent_text"],
+        privacy_url=e["privacy_url"],
     )
 
 
@@ -397,6 +416,9 @@ def _check_event(e: dict[str, Any]) -> None:
     errors = _check_times(e)
     if errors:
         raise InvalidInput(errors)
+    from events.privacy import check_event_fields
+
+    errors += check_event_fields(e)
     if not valid_timezone(e["timezone"]):
         errors.append(FieldError("timezone", "must be an IANA time zone, e.g. Asia/Hong_Kong"))
     if e["ends_at"] <= e["starts_at"]:

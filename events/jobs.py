@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from events import accounts, idempotency, partner_mail
+from events import accounts, idempotency, partner_mail, privacy
 from events.db import Database
 from events.queries import Connection
 from events.queries import jobs as q
@@ -57,6 +57,7 @@ def default_jobs() -> list[Job]:
         Job("purge-idempotency-keys", timedelta(hours=1), purge_idempotency_keys),
         Job("purge-console-sessions", timedelta(hours=1), purge_console_sessions),
         Job("send-partner-mail", timedelta(seconds=5), partner_mail.send_due),
+        Job("erase-expired", timedelta(hours=1), privacy.erase_expired),
     ]
 
 

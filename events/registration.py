@@ -57,6 +57,8 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     sessions: Annotated[list[str], Meta(max_length=100)] = []
     answers: dict[str, Answer] = {}
     locale: Locale = "en"
+    #: true: the attendee accepts the event's consent line (required when it has one)
+    consent: bool = False
 
 
 class RegistrationOut(msgspec.Struct):
@@ -79,6 +81,9 @@ class RegistrationOut(msgspec.Struct):
     accepted_at: datetime | None = None
     #: the last answer the attendee's calendar sent: ACCEPTED, DECLINED or TENTATIVE
     calendar_reply: str | None = None
+    #: the event's consent line the attendee accepted, and when
+    consent: str | None = None
+    consent_at: datetime | None = None
 
 
 # --- registering ---------------------------------------------------------------------------
@@ -207,6 +212,9 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         elif sid not in session_ids:
             session_ids.append(sid)
     errors += _answer_errors(data.answers, target["questions"])
+    consent = target.get("consent_text") or None
+    if consent and not data.consent:
+        errors.append(FieldError("consent", "must be accepted to register"))
     if errors:
         raise InvalidInput(errors)
     return {
@@ -214,6 +222,7 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         "email": email,
         "locale": data.locale,
         "answers": data.answers,
+        "consent": consent,
         "session_ids": session_ids,
     }
 
@@ -300,6 +309,8 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         cancelled_at=r["cancelled_at"],
         accepted_at=r.get("accepted_at"),
         calendar_reply=r.get("calendar_reply"),
+        consent=r.get("consent"),
+        consent_at=r.get("consent_at"),
     )
 
 

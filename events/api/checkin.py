@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from events import catalog, checkin, registration, tickets
+from events import catalog, checkin, privacy, registration, tickets
 from events.api.routing import Call, Router
 from events.checkin import (
     AttendeeOut,
@@ -30,6 +30,7 @@ async def _qr(call: Call, render: str) -> Response:
     found, _ = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
+    privacy.refuse_erased(found)
     if found["status"] != "confirmed":
         raise NotFound("This registration has no ticket (it is not confirmed)")
     code = await tickets.code_for(call.conn, found)

@@ -13,6 +13,7 @@ _EVENT = (
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.revision,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
+    " e.retention_days, e.consent_text, e.privacy_url,"
     " h.host_ids, h.host_slugs, h.host_roles"
     " FROM events e CROSS JOIN LATERAL ("
     "   SELECT array_agg(hp.id ORDER BY eh.role = 'owner' DESC, eh.added_at) AS host_ids,"
@@ -37,6 +38,9 @@ EVENT_COLUMNS = (
     "registration_closes_at",
     "questions",
     "calendar_replies",
+    "retention_days",
+    "consent_text",
+    "privacy_url",
 )
 
 

@@ -46,7 +46,7 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
     return row(
         await conn.fetchrow(
             "SELECT e.id, e.version, e.status, e.waitlist, e.starts_at, e.registration_opens_at,"
-            " e.registration_closes_at, e.questions, e.timezone,"
+            " e.registration_closes_at, e.questions, e.timezone, e.consent_text,"
             " coalesce(array(SELECT s.id FROM sessions s WHERE s.event_id = e.id), '{}')"
             "   AS session_ids,"
             " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
@@ -60,7 +60,7 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
 #: Every column of a registration, so a fresh one needs no second read.
 _RETURNING = (
     "RETURNING id, seq, event_id, name, email, locale, answers, status, shard, ticket_version,"
-    " created_at, confirmed_at, cancelled_at, cancelled_by, updated_at"
+    " created_at, confirmed_at, cancelled_at, cancelled_by, updated_at, consent, consent_at"
 )
 
 
@@ -77,8 +77,9 @@ _LOGGED = (
 
 _INSERT_CONFIRMED = (
     ", created AS (INSERT INTO registrations (event_id, name, email, locale, answers, status,"
-    "   shard, created_at, confirmed_at, updated_at)"
-    " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7 FROM seat "
+    "   shard, created_at, confirmed_at, updated_at, consent, consent_at)"
+    " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7, $8::text,"
+    "   CASE WHEN $8::text IS NULL THEN NULL ELSE $7::timestamptz END FROM seat "
     + _RETURNING
     + ")"
     + _LOGGED
@@ -103,10 +104,11 @@ async def insert_confirmed(
         if version is None
         else "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
         "   WHERE event_id = $1 AND shard = $2 AND confirmed < capacity"
-        "   AND (SELECT version FROM events WHERE id = $1) = $8 RETURNING shard)"
+        "   AND (SELECT version FROM events WHERE id = $1) = $9 RETURNING shard)"
     )
     values = [event_id, shard, fields["name"], fields["email"], fields["locale"]]
-    values += [fields["answers"], now] + ([] if version is None else [version])
+    values += [fields["answers"], now, fields.get("consent")]
+    values += [] if version is None else [version]
     return row(await conn.fetchrow(seat + _INSERT_CONFIRMED, *values))
 
 
@@ -115,15 +117,19 @@ async def insert_waitlisted(
 ) -> Row:
     record = await conn.fetchrow(
         "WITH created AS (INSERT INTO registrations (event_id, name, email, locale, answers,"
-        "   status, waitlist_order, created_at, updated_at)"
+        "   status, waitlist_order, created_at, updated_at, consent, consent_at)"
         " VALUES ($1, $2, $3, $4, $5, 'waitlisted', nextval('registrations_waitlist_order'), $6,"
-        "   $6) " + _RETURNING + ")" + _LOGGED,
+        "   $6, $7::text, CASE WHEN $7::text IS NULL THEN NULL ELSE $6::timestamptz END) "
+        + _RETURNING
+        + ")"
+        + _LOGGED,
         event_id,
         fields["name"],
         fields["email"],
         fields["locale"],
         fields["answers"],
         now,
+        fields.get("consent"),
     )
     assert record is not None
     return dict(record)
@@ -169,7 +175,7 @@ async def drop_sessions(conn: Connection, registration_id: UUID, session_ids: li
 _REGISTRATION = (
     "SELECT r.id, r.seq, r.event_id, r.name, r.email, r.locale, r.answers, r.status, r.shard,"
     " r.ticket_version, r.created_at, r.confirmed_at, r.cancelled_at, r.cancelled_by, r.updated_at,"
-    " r.accepted_at, r.calendar_reply,"
+    " r.accepted_at, r.calendar_reply, r.consent, r.consent_at, r.erased_at,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
     "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"

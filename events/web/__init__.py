@@ -29,7 +29,7 @@ from events.web import (
     scan,
 )
 from events.web.i18n import N_
-from events.web.render import ERROR_TITLES, HERE, CsrfFailed, error_page
+from events.web.render import ERROR_DETAILS, ERROR_TITLES, HERE, CsrfFailed, error_page
 
 
 def routes() -> list[BaseRoute]:
@@ -40,6 +40,8 @@ def routes() -> list[BaseRoute]:
         Route("/tickets/{registration_id}", attendee.ticket_page),
         Route("/tickets/{registration_id}/cancel", attendee.ticket_page),
         Route("/tickets/{registration_id}/cancel", attendee.cancel, methods=["POST"]),
+        Route("/tickets/{registration_id}/erase", attendee.ticket_page),
+        Route("/tickets/{registration_id}/erase", attendee.erase, methods=["POST"]),
         Route("/scan", scan.scanner),
         *console.routes(),
         *console_attendees.routes(),
@@ -64,7 +66,8 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     if exc.status == 401 and request.url.path.startswith("/console"):
         return console.to_sign_in(request)
     status = 404 if exc.status == 401 else exc.status  # a page link without its token
-    return error_page(request, status, ERROR_TITLES.get(status, ERROR_TITLES[400]))
+    title = ERROR_TITLES.get(status, ERROR_TITLES[400])
+    return error_page(request, status, title, ERROR_DETAILS.get(status))
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

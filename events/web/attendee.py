@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from events import catalog, idempotency, registration, tickets
+from events import audit, catalog, idempotency, privacy, registration, tickets
 from events.catalog import EventOut
 from events.errors import DomainError, FieldError, InvalidInput, NotFound
 from events.hosting import ANONYMOUS
@@ -43,6 +43,7 @@ FIELD_MESSAGES = {
     "sessions": N_("Please choose from the sessions listed."),
     "required": N_("Please answer this question."),
     "answer": N_("Please check this answer."),
+    "consent": N_("Please accept this to register."),
 }
 
 
@@ -111,7 +112,8 @@ def _registration_in(form: FormData, event: EventOut, lang: str) -> Registration
     if errors:
         raise InvalidInput(errors)
     sessions = [str(s) for s in form.getlist("sessions")][:100]
-    return RegistrationIn(name, email, sessions, answers, lang)  # type: ignore[arg-type]
+    consent = bool(form.get("consent"))
+    return RegistrationIn(name, email, sessions, answers, lang, consent)  # type: ignore[arg-type]
 
 
 def field_errors(exc: InvalidInput) -> dict[str, str]:
@@ -213,6 +215,7 @@ async def _ticket(request: Request, conn: Connection) -> tuple[RegistrationOut, 
     found, _ = await registration.authorize(
         conn, ANONYMOUS, token or None, request.path_params["registration_id"]
     )
+    privacy.refuse_erased(found)
     out = await registration.render(
         conn, found, base_url=request.app.state.settings.base_url, with_secret=True
     )
@@ -234,6 +237,7 @@ async def ticket_page(request: Request) -> Response:
         "map_url": _map_url(event),
         "token": request.query_params.get("token", ""),
         "confirm_cancel": request.url.path.endswith("/cancel"),
+        "confirm_erase": request.url.path.endswith("/erase"),
     }
     return render(request, "ticket.html", context, private=True)
 
@@ -245,4 +249,16 @@ async def cancel(request: Request) -> Response:
     async with connection(request) as conn:
         found, _ = await registration.authorize(conn, ANONYMOUS, token or None, rid)
         await registration.cancel(conn, found, by="attendee", now=now(request))
+    return redirect(request, f"/tickets/{rid}?token={token}")
+
+
+async def erase(request: Request) -> Response:
+    """The attendee erases their own registration (after the confirmation step): its page
+    then answers 410 and says why."""
+    form = await form_of(request)
+    token = str(form.get("token") or "")
+    rid = request.path_params["registration_id"]
+    async with connection(request, write=True) as conn:
+        found, _ = await registration.authorize(conn, ANONYMOUS, token or None, rid)
+        await privacy.erase(conn, found, audit.attendee(found), now(request))
     return redirect(request, f"/tickets/{rid}?token={token}")
