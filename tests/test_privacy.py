@@ -20,6 +20,7 @@ from tests.test_checkin import door_for
 from tests.test_hosting import _invite
 from tests.test_replies import REPLY_BASE, replying  # noqa: F401 (a fixture)
 from tests.test_web import csrf_of
+from tests.test_web_console import console, event_form, new_event  # noqa: F401 (a fixture)
 
 CHINESE = [{"id": "chinese_name", "label": "Chinese name", "kind": "text"}]
 
@@ -376,3 +377,28 @@ async def test_cli_exports_and_erases_every_registration_of_an_email(
         await asyncio.to_thread(cli.main, ["privacy", "erase", "--email", email]) == 0
     )  # nothing left: nothing done
     assert json.loads(capsys.readouterr().out)["erased"] == []
+
+
+async def test_the_console_sets_retention_and_shows_the_date(
+    console: httpx.AsyncClient,  # noqa: F811
+    client: httpx.AsyncClient,
+    partner: Partner,
+) -> None:
+    event_id, page = await new_event(
+        console,
+        retention_days="45",
+        consent_text="You agree to our use of your data.",
+        privacy_url="https://example.org/p",
+    )
+    assert "Personal data erased on" in page.text and "45 days after the end" in page.text
+    event = (await client.get(f"/api/v1/events/{event_id}", headers=partner.auth)).json()
+    assert event["retention_days"] == 45 and event["privacy_url"] == "https://example.org/p"
+    until = datetime.fromisoformat(event["retention_until"])
+    assert f'datetime="{until.isoformat()}"' in page.text
+    form = await console.get("/console/events/new")
+    refused = await console.post(
+        "/console/events/new",
+        data=event_form(csrf_of(form), retention_days="0", privacy_url="http://x.org"),
+    )
+    assert refused.status_code == 422
+    assert "Enter a number of days from 1 to 3650." in refused.text

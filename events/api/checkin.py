@@ -48,6 +48,7 @@ async def _qr(call: Call, render: str) -> Response:
     "The ticket's QR code as PNG (?token= the access token, or a host)",
     auth="attendee",
     media_type="image/png",
+    errors=(410,),
 )
 async def qr_png(call: Call) -> Response:
     return await _qr(call, "png")
@@ -58,6 +59,7 @@ async def qr_png(call: Call) -> Response:
     "The ticket's QR code as SVG (?token= the access token, or a host)",
     auth="attendee",
     media_type="image/svg+xml",
+    errors=(410,),
 )
 async def qr_svg(call: Call) -> Response:
     return await _qr(call, "svg")
