@@ -21,6 +21,7 @@ from events import audit, registration, tickets
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.paging import Page, PageRequest, page_of
+from events.privacy import ConsentText, PrivacyUrl, RetentionDays, check_event_fields
 from events.queries import Connection, Row
 from events.queries import catalog as q
 
@@ -33,10 +34,6 @@ Visibility = Literal["public", "unlisted", "private"]
 #: or nothing.
 CalendarReplies = Literal["cancel", "notify", "ignore"]
 QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
-#: Personal data is erased this many days after the event ends (privacy.py).
-RetentionDays = Annotated[int, Meta(ge=1, le=3650)]
-ConsentText = Annotated[str, Meta(max_length=2000)]
-PrivacyUrl = Annotated[str, Meta(max_length=2000)]
 
 
 class Venue(msgspec.Struct, forbid_unknown_fields=True):
@@ -146,7 +143,6 @@ class EventOut(msgspec.Struct):
     created_at: datetime
     updated_at: datetime
     retention_days: int = 180
-    #: when its registrations' personal data is erased: retention_days after the end
     retention_until: datetime | None = None
     consent_text: str = ""
     privacy_url: str = ""
@@ -416,8 +412,6 @@ def _check_event(e: dict[str, Any]) -> None:
     errors = _check_times(e)
     if errors:
         raise InvalidInput(errors)
-    from events.privacy import check_event_fields
-
     errors += check_event_fields(e)
     if not valid_timezone(e["timezone"]):
         errors.append(FieldError("timezone", "must be an IANA time zone, e.g. Asia/Hong_Kong"))

@@ -24,11 +24,12 @@ jobs.py erases its registrations, driven by its `now` argument.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
+from msgspec import Meta
 
 from events import audit, ical, registration, rendered
 from events.errors import FieldError, Forbidden, RegistrationErased
@@ -42,6 +43,11 @@ from events.settings import Settings
 RETENTION_BATCH = 500
 RETENTION_DEFAULT = 180
 RETENTION_MAX = 3650
+#: Event fields: personal data is erased this many days after the event ends; the line an
+#: attendee consents to on the form, and the host's privacy statement (https).
+RetentionDays = Annotated[int, Meta(ge=1, le=RETENTION_MAX)]
+ConsentText = Annotated[str, Meta(max_length=2000)]
+PrivacyUrl = Annotated[str, Meta(max_length=2000)]
 
 
 def check_event_fields(e: dict[str, Any]) -> list[FieldError]:

@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import audit, keys, tickets
+from events import answers, audit, keys, tickets
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -211,10 +211,9 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
             errors.append(FieldError(f"sessions.{i}", "is not a session of this event"))
         elif sid not in session_ids:
             session_ids.append(sid)
-    errors += _answer_errors(data.answers, target["questions"])
+    errors += answers.answer_errors(data.answers, target["questions"])
     consent = target.get("consent_text") or None
-    if consent and not data.consent:
-        errors.append(FieldError("consent", "must be accepted to register"))
+    errors += answers.consent_errors(consent, data.consent)
     if errors:
         raise InvalidInput(errors)
     return {
@@ -225,29 +224,6 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         "consent": consent,
         "session_ids": session_ids,
     }
-
-
-def _answer_errors(answers: dict[str, Answer], questions: list[dict[str, Any]]) -> list[FieldError]:
-    errors = []
-    by_id = {question["id"]: question for question in questions}
-    for key in answers:
-        if key not in by_id:
-            errors.append(FieldError(f"answers.{key}", "is not a question of this event"))
-    for qid, question in by_id.items():
-        value, field = answers.get(qid), f"answers.{qid}"
-        kind = question.get("kind", "text")
-        missing = value is None or value in ("", []) or (kind == "checkbox" and value is False)
-        if missing:
-            if question.get("required"):
-                errors.append(FieldError(field, "is required"))
-            continue
-        if kind == "checkbox" and not isinstance(value, bool):
-            errors.append(FieldError(field, "must be true or false"))
-        elif kind == "choice" and value not in question.get("options", []):
-            errors.append(FieldError(field, "must be one of the options"))
-        elif kind == "text" and (not isinstance(value, str) or len(value) > 2000):
-            errors.append(FieldError(field, "must be text of at most 2000 characters"))
-    return errors
 
 
 # --- reading -------------------------------------------------------------------------------

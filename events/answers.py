@@ -1,0 +1,37 @@
+"""Checks of what an attendee answers when registering: the host's questions, consent."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from events.errors import FieldError
+
+
+def answer_errors(answers: dict[str, Any], questions: list[dict[str, Any]]) -> list[FieldError]:
+    errors = []
+    by_id = {question["id"]: question for question in questions}
+    for key in answers:
+        if key not in by_id:
+            errors.append(FieldError(f"answers.{key}", "is not a question of this event"))
+    for qid, question in by_id.items():
+        value, field = answers.get(qid), f"answers.{qid}"
+        kind = question.get("kind", "text")
+        missing = value is None or value in ("", []) or (kind == "checkbox" and value is False)
+        if missing:
+            if question.get("required"):
+                errors.append(FieldError(field, "is required"))
+            continue
+        if kind == "checkbox" and not isinstance(value, bool):
+            errors.append(FieldError(field, "must be true or false"))
+        elif kind == "choice" and value not in question.get("options", []):
+            errors.append(FieldError(field, "must be one of the options"))
+        elif kind == "text" and (not isinstance(value, str) or len(value) > 2000):
+            errors.append(FieldError(field, "must be text of at most 2000 characters"))
+    return errors
+
+
+def consent_errors(consent_text: str | None, accepted: bool) -> list[FieldError]:
+    """An event with a consent line takes only registrations that accept it (privacy.py)."""
+    if consent_text and not accepted:
+        return [FieldError("consent", "must be accepted to register")]
+    return []
