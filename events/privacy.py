@@ -161,7 +161,7 @@ async def erase(conn: Connection, found: Row, who: Actor | audit.Who, now: datet
                 by = who.type
             await registration.cancel(conn, current, by=by, now=now, actor=who)
         await q.erase_registration(conn, current["id"], now)
-        await q.erase_traces(conn, current["id"], current["email"], current["name"])
+        await q.erase_traces(conn, current)
         await audit.record(
             conn,
             _without_name(who),

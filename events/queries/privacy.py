@@ -75,7 +75,7 @@ async def registrations_of_email(conn: Connection, email: str) -> list[UUID]:
 
 async def lock(conn: Connection, registration_id: UUID) -> Row | None:
     found = await conn.fetchrow(
-        "SELECT id, event_id, name, email, status, erased_at FROM registrations"
+        "SELECT id, event_id, name, email, status, created_at, erased_at FROM registrations"
         " WHERE id = $1 FOR UPDATE",
         registration_id,
     )
@@ -94,8 +94,9 @@ async def erase_registration(conn: Connection, registration_id: UUID, now: datet
     )
 
 
-async def erase_traces(conn: Connection, registration_id: UUID, email: str, name: str) -> None:
+async def erase_traces(conn: Connection, r: Row) -> None:
     """Everything else stored about it: rendered files, mail, calendar replies, replays."""
+    registration_id, email = r["id"], r["email"]
     await conn.execute("DELETE FROM rendered_files WHERE subject = $1", registration_id)
     # nothing more is sent to an address that is gone; errors may quote the address
     await conn.execute(
@@ -112,17 +113,21 @@ async def erase_traces(conn: Connection, registration_id: UUID, email: str, name
     )
     await conn.execute(
         "UPDATE checkin_nonces SET result = jsonb_set(result, '{registration,name}', '\"\"')"
-        " WHERE result -> 'registration' ->> 'id' = $1::text",
+        " WHERE event_id = $2 AND result -> 'registration' ->> 'id' = $1::text",
         str(registration_id),
+        r["event_id"],
     )
-    # an Idempotency-Key replay of the registering request would show the data again
+    # an Idempotency-Key replay of the registering request would show the data again (keys
+    # are younger than the registration: the range is read by its index, not the whole table)
     await conn.execute(
         "UPDATE idempotency_keys SET status = 410, body = $2::bytea"
-        " WHERE position(convert_to($1::text, 'UTF8') IN body) > 0",
+        " WHERE created_at >= $3::timestamptz - interval '1 hour'"
+        " AND position(convert_to($1::text, 'UTF8') IN body) > 0",
         str(registration_id),
         b'{"type":"https://events.example.org/errors/registration-erased",'
         b'"title":"The registration was erased","status":410,'
         b'"detail":"Its personal data was erased"}',
+        r["created_at"],
     )
 
 
