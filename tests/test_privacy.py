@@ -10,6 +10,8 @@ from typing import Any
 import httpx
 import icalendar
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from events import cli, ical, jobs, rendered, replies
 from events.db import Database
@@ -402,3 +404,61 @@ async def test_the_console_sets_retention_and_shows_the_date(
     )
     assert refused.status_code == 422
     assert "Enter a number of days from 1 to 3650." in refused.text
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    url=st.one_of(
+        st.text(max_size=60),
+        st.just("https://"),
+        st.builds("https://{}".format, st.text(max_size=30)),
+    ),
+    days=st.one_of(st.integers(min_value=-5, max_value=4000), st.text(max_size=5), st.none()),
+)
+async def test_privacy_fields_get_200_or_a_clear_422(
+    client: httpx.AsyncClient, partner: Partner, url: str, days: Any
+) -> None:
+    event = await create_event(client, partner, publish=False)
+    body: dict[str, Any] = {"privacy_url": url}
+    if days is not None:
+        body["retention_days"] = days
+    response = await client.patch(f"/api/v1/events/{event['id']}", json=body, headers=partner.auth)
+    good_url = not url or (url.startswith("https://") and len(url) > 8 and " " not in url)
+    good_days = days is None or (isinstance(days, int) and 1 <= days <= 3650)
+    if good_url and good_days and "\x00" not in url:
+        assert response.status_code == 200, response.text
+        assert response.json()["privacy_url"] == url
+    else:
+        fields = {e["field"] for e in assert_problem(response, 422, "invalid-input")["errors"]}
+        assert fields <= {"privacy_url", "retention_days"}
+
+
+async def test_erasing_while_cancelling_frees_one_seat_once(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    event = await privacy_event(client, partner)
+    first = await register(client, event, *person()[:2])
+    waiting = [await register(client, event, *person()[:2]) for _ in range(2)]
+    path = f"/api/v1/registrations/{first['id']}"
+    answers = await asyncio.gather(
+        client.post(f"{path}/erase", params=as_attendee(first)),
+        client.post(f"{path}/cancel", params=as_attendee(first)),
+        client.post(f"{path}/erase", headers=partner.auth),
+    )
+    assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
+    stats = (await client.get(f"/api/v1/events/{event['id']}/stats", headers=partner.auth)).json()
+    assert (stats["confirmed"], stats["waitlisted"], stats["cancelled"]) == (1, 1, 1)
+    heads = [
+        (await client.get(f"/api/v1/registrations/{w['id']}", params=as_attendee(w))).json()
+        for w in waiting
+    ]
+    assert [h["status"] for h in heads] == ["confirmed", "waitlisted"]
+    # the control: a second cancellation of another changes the counts exactly once more
+    again = await client.post(
+        f"/api/v1/registrations/{heads[0]['id']}/erase", params=as_attendee(waiting[0])
+    )
+    assert again.status_code == 200
+    stats = (await client.get(f"/api/v1/events/{event['id']}/stats", headers=partner.auth)).json()
+    assert (stats["confirmed"], stats["waitlisted"], stats["cancelled"]) == (1, 0, 2)
