@@ -1,4 +1,4 @@
-"""Checks of what an attendee answers when registering: the host's questions, consent."""
+"""Answers to an event's questions, checked against the questions (registration.py), and consent."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ from typing import Any
 
 from events.errors import FieldError
 
+Answer = str | bool | list[str]
 
-def answer_errors(answers: dict[str, Any], questions: list[dict[str, Any]]) -> list[FieldError]:
+
+def answer_errors(answers: dict[str, Answer], questions: list[dict[str, Any]]) -> list[FieldError]:
     errors = []
     by_id = {question["id"]: question for question in questions}
     for key in answers:

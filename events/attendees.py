@@ -16,6 +16,7 @@ from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
 from events.queries import registration as q
 from events.registration import Answer, RegistrationOut, render
+from events.translations import resolve
 
 
 async def list_registrations(
@@ -60,6 +61,7 @@ CSV_COLUMNS = [
     "status",
     "waitlist_position",
     "name",
+    "chinese_name",
     "email",
     "locale",
     "sessions",
@@ -80,14 +82,24 @@ async def log_read(conn: Connection, actor: Actor, registration: Row, now: datet
 
 
 async def export_csv(
-    conn: Connection, event: Row, *, actor: Actor | None = None, now: datetime | None = None
+    conn: Connection,
+    event: Row,
+    *,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+    lang: str | None = None,
 ) -> str:
     """UTF-8 CSV (with a BOM, so spreadsheets show Chinese names), one row per registration.
 
     Cells that a spreadsheet would run as a formula are prefixed with a quote (OWASP).
     The export is logged (`export.csv`, with how many rows) when `actor` is given.
     """
-    sessions = {s["id"]: s["title"] for s in await catalog_q.sessions_of(conn, [event["id"]])}
+    sessions = {
+        s["id"]: s["title"]
+        if lang is None
+        else str(resolve(s["title"], s["translations"], "title", lang))
+        for s in await catalog_q.sessions_of(conn, [event["id"]])
+    }
     questions = [question["id"] for question in event["questions"]]
     out = io.StringIO()
     out.write("\ufeff")
@@ -104,6 +116,7 @@ async def export_csv(
                 r["status"],
                 r["waitlist_position"] or "",
                 r["name"],
+                r["chinese_name"] or "",
                 r["email"],
                 r["locale"],
                 "; ".join(sessions.get(s, str(s)) for s in r["session_ids"]),

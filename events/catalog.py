@@ -6,18 +6,23 @@ invites carry it as SEQUENCE, so calendars replace the old copy.
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
 from events import audit, registration, tickets
+from events import translations as tr
+from events.catalog_rules import EARLIEST as EARLIEST  # re-exported: callers use catalog.X
+from events.catalog_rules import LATEST as LATEST
+from events.catalog_rules import TIME_FIELDS as TIME_FIELDS
+from events.catalog_rules import _check_times
+from events.catalog_rules import slugify as slugify
+from events.catalog_rules import valid_timezone as valid_timezone
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.paging import Page, PageRequest, page_of
@@ -49,6 +54,7 @@ class Question(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["text", "choice", "checkbox"] = "text"
     required: bool = False
     options: list[Annotated[str, Meta(min_length=1, max_length=200)]] = []
+    translations: tr.QuestionTranslations | UnsetType = UNSET  # left out when it has none
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -64,6 +70,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
+    translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
     calendar_replies: CalendarReplies = "cancel"
     retention_days: RetentionDays = 180
     consent_text: ConsentText = ""
@@ -83,6 +90,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
+    translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
     calendar_replies: CalendarReplies | UnsetType = UNSET
     retention_days: RetentionDays | UnsetType = UNSET
     consent_text: ConsentText | UnsetType = UNSET
@@ -100,6 +108,7 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime
     room: Annotated[str, Meta(max_length=200)] | None = None
     capacity: Capacity | None = None
+    translations: tr.SessionTranslations = msgspec.field(default_factory=tr.SessionTranslations)
 
 
 class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -108,6 +117,7 @@ class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime | UnsetType = UNSET
     room: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
     capacity: Capacity | UnsetType | None = UNSET
+    translations: tr.SessionTranslations | UnsetType = UNSET
 
 
 class SessionOut(msgspec.Struct):
@@ -118,6 +128,7 @@ class SessionOut(msgspec.Struct):
     ends_at: datetime
     room: str | None
     capacity: int | None
+    translations: tr.SessionTranslations
 
 
 class EventOut(msgspec.Struct):
@@ -136,6 +147,7 @@ class EventOut(msgspec.Struct):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     questions: list[Question]
+    translations: tr.EventTranslations
     calendar_replies: CalendarReplies
     hosts: list[Host]
     sessions: list[SessionOut]
@@ -226,6 +238,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
         questions=msgspec.convert(e["questions"], list[Question]),
+        translations=msgspec.convert(e["translations"], tr.EventTranslations),
         calendar_replies=e["calendar_replies"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
@@ -250,6 +263,7 @@ def session_out(s: Row, zone: ZoneInfo) -> SessionOut:
         ends_at=s["ends_at"].astimezone(zone),
         room=s["room"],
         capacity=s["capacity"],
+        translations=msgspec.convert(s["translations"], tr.SessionTranslations),
     )
 
 
@@ -342,6 +356,7 @@ async def create_session(
     if event["status"] == "cancelled":
         raise InvalidState("A cancelled event cannot be changed")
     fields = msgspec.structs.asdict(data)
+    fields["translations"] = tr.stored(data.translations)
     _check_session(fields, event)
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
@@ -366,6 +381,8 @@ async def patch_session(
     if current is None:
         raise NotFound("No such session")
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not UNSET}
+    if "translations" in changes:
+        changes["translations"] = tr.stored(changes["translations"])
     _check_session({**current, **changes}, event)
     if "capacity" in changes:
         await registration.change_session_capacity(conn, current, changes["capacity"])
@@ -389,23 +406,10 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
         out["venue_name"] = venue.name if venue else ""
         out["venue_address"] = venue.address if venue else ""
     if "questions" in out:
-        out["questions"] = msgspec.to_builtins(out["questions"])
+        out["questions"] = [tr.question_stored(q) for q in msgspec.to_builtins(out["questions"])]
+    if "translations" in out:
+        out["translations"] = tr.stored(out["translations"])
     return out
-
-
-#: Times outside these years are refused: beyond them a time may not survive a conversion
-#: between offsets (Python's datetime stops at years 1 and 9999).
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(2999, 12, 31, tzinfo=UTC)
-TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-
-
-def _check_times(e: dict[str, Any]) -> list[FieldError]:
-    return [
-        FieldError(name, "must be between the years 1900 and 2999")
-        for name in TIME_FIELDS
-        if e.get(name) is not None and not EARLIEST <= e[name] <= LATEST
-    ]
 
 
 def _check_event(e: dict[str, Any]) -> None:
@@ -428,6 +432,7 @@ def _check_event(e: dict[str, Any]) -> None:
         seen.add(question.id)
         if question.kind == "choice" and not question.options:
             errors.append(FieldError(f"questions.{i}.options", "a choice needs options"))
+        errors += tr.option_errors(question, f"questions.{i}")
     if errors:
         raise InvalidInput(errors)
 
@@ -443,22 +448,6 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
     errors = session_errors(s, event)
     if errors:
         raise InvalidInput(errors)
-
-
-def valid_timezone(name: str) -> bool:
-    if not name or len(name) > 64 or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
-
-
-def slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
-    return slug or f"event-{secrets.token_hex(3)}"
 
 
 def parse_id(value: UUID | str) -> UUID | None:

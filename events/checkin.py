@@ -28,6 +28,7 @@ import msgspec
 from msgspec import Meta
 
 from events import audit, catalog, registration, tickets
+from events import translations as tr
 from events.errors import (
     AlreadyCheckedIn,
     CheckinRefused,
@@ -40,6 +41,7 @@ from events.errors import (
     WrongEvent,
 )
 from events.hosting import Actor
+from events.names import fold_map_for
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import checkin as q
@@ -113,6 +115,7 @@ class AttendeeOut(msgspec.Struct):
     id: str
     seq: int
     name: str
+    chinese_name: str | None
     email: str
     status: str
     checked_in_at: datetime | None
@@ -135,12 +138,19 @@ class CheckinKit(msgspec.Struct):
     event_id: str
     event_seq: int
     title: str
+    titles: dict[str, str]  # the title in each language (events/translations.py resolves)
     timezone: str
     status: str
     algorithm: str
     public_key: str
     public_key_jwk: dict[str, str]
     names: dict[str, str]
+    #: by seq, the Chinese name beside the Latin one (only those who gave one)
+    chinese_names: dict[str, str]
+    #: by seq, what the door's offline search matches (events/names.py: search_key), and the
+    #: characters a query folds to reach those keys (Traditional → Simplified, variants)
+    search: dict[str, str]
+    fold: dict[str, str]
     sessions: dict[str, list[str]]
     checked_in: dict[str, datetime]
     revoked: dict[str, str]
@@ -397,6 +407,8 @@ async def kit(conn: Connection, event: Row) -> tuple[bytes, str]:
     key = await tickets.event_key(conn, event["id"])
     zone = _zone(event["timezone"])
     names: dict[str, str] = {}
+    chinese_names: dict[str, str] = {}
+    search: dict[str, str] = {}
     sessions: dict[str, list[str]] = {}
     checked_in: dict[str, datetime] = {}
     revoked: dict[str, str] = {}
@@ -404,6 +416,9 @@ async def kit(conn: Connection, event: Row) -> tuple[bytes, str]:
         seq, version = int(r["seq"]), int(r["ticket_version"])
         if r["status"] == "confirmed":
             names[str(seq)] = r["name"]
+            search[str(seq)] = r["search_key"]
+            if r["chinese_name"]:
+                chinese_names[str(seq)] = r["chinese_name"]
             if r["session_ids"]:
                 sessions[str(seq)] = [str(s) for s in r["session_ids"]]
             if r["checked_in_at"] is not None:
@@ -419,12 +434,19 @@ async def kit(conn: Connection, event: Row) -> tuple[bytes, str]:
             event_id=str(event["id"]),
             event_seq=key.event_seq,
             title=event["title"],
+            titles={
+                lang: str(tr.resolve(event["title"], event["translations"], "title", lang))
+                for lang in tr.LANGS
+            },
             timezone=event["timezone"],
             status=event["status"],
             algorithm="Ed25519",
             public_key=base64.b64encode(key.public_raw).decode(),
             public_key_jwk=_jwk(key.public_raw),
             names=names,
+            chinese_names=chinese_names,
+            search=search,
+            fold=fold_map_for(list(search.values())),
             sessions=sessions,
             checked_in=checked_in,
             revoked=revoked,
@@ -465,6 +487,7 @@ def _attendee(r: Row, key: tickets.EventKey, zone: ZoneInfo) -> AttendeeOut:
         id=str(r["id"]),
         seq=int(r["seq"]),
         name=r["name"],
+        chinese_name=r["chinese_name"],
         email=r["email"],
         status=r["status"],
         checked_in_at=r["checked_in_at"].astimezone(zone) if r["checked_in_at"] else None,

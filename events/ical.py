@@ -50,6 +50,9 @@ from events.hosting import Actor, require_partner
 from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import ical as q
+from events.translations import localize_row
+
+Lang = str | None  # en, zh-Hant, zh-Hans; None: the untranslated fields
 
 UID_DOMAIN = "events"
 PRODID = "-//Events//Calendar 1//EN"
@@ -341,6 +344,7 @@ def invite_method(r: Row) -> str:
 def _invite_key(r: Row) -> tuple[Hashable, ...]:
     return (
         r["id"],
+        r["locale"],
         r["revision"],
         r["event_status"],
         r["status"],
@@ -374,18 +378,19 @@ def _ticket_url(access_secret: bytes, registration_id: UUID, base_url: str) -> s
 
 
 async def event_calendar(
-    conn: Connection, event_id: str, *, base_url: str, mail_from: str, now: datetime
+    conn: Connection, event_id: str, *, base_url: str, mail_from: str, now: datetime, lang: Lang
 ) -> bytes:
-    """calendar.ics of a published (or cancelled) event; a draft is not found."""
+    """calendar.ics of a published (or cancelled) event, in `lang` if any; drafts: not found."""
     parsed = _uuid(event_id)
-    r = None if parsed is None else await q.event(conn, parsed)
-    if r is None or r["event_status"] == "draft":
+    found = None if parsed is None else await q.event(conn, parsed)
+    if found is None or found["event_status"] == "draft":
         raise NotFound("No such event")
-    key = ("event", r["event_id"], r["revision"], r["event_status"], r["event_updated_at"])
+    r = found if lang is None else localize_row(found, lang)
+    key = ("event", r["event_id"], r["revision"], r["event_status"], r["event_updated_at"], lang)
     return await rendered.cached(
         conn,
         r["event_id"],
-        "calendar.ics",
+        "calendar.ics" if lang is None else f"calendar.{lang}.ics",
         rendered.version_of(*key, base_url, mail_from),
         make=lambda: build(event_entries(r, base_url=base_url, mail_from=mail_from)),
         now=now,
@@ -401,10 +406,11 @@ async def invite(
     now: datetime,
     reply_base: str | None = None,
 ) -> bytes:
-    """The invite of a registration the caller may read (see registration.authorize);
-    `reply_base`: EVENTS_REPLY_ADDRESS, which makes the registration's reply address."""
-    r = await q.invite(conn, registration["id"])
-    assert r is not None
+    """The invite of a registration the caller may read (see registration.authorize), in its
+    locale; `reply_base`: EVENTS_REPLY_ADDRESS, which makes the registration's reply address."""
+    found = await q.invite(conn, registration["id"])
+    assert found is not None
+    r = localize_row(found, found["locale"])
     url = await ticket_url(conn, r["id"], base_url)
     reply_to = await reply_address.address_for(conn, reply_base, r["id"])
     return await rendered.cached(
@@ -472,7 +478,8 @@ async def attendee_feed(conn: Connection, token: str, *, base_url: str, mail_fro
         raise NotFound("No such feed")
     if not keys.matches(secret, "attendee-feed", email.lower(), split[1]):
         raise NotFound("No such feed")
-    found = await q.registrations_of_email(conn, email, FEED_LIMIT)
+    registrations = await q.registrations_of_email(conn, email, FEED_LIMIT)
+    found = [localize_row(r, r["locale"]) for r in registrations]
     access = await keys.server_secret(conn, "access")
     key = ("attendee-feed", email.lower(), base_url, mail_from, *(_invite_key(r) for r in found))
 

@@ -142,7 +142,9 @@ async def duplicate(
     assert new_id is not None
     await catalog_q.update_event(conn, new_id, fields, bump_revision=False, now=now)
     for s in await catalog_q.sessions_of(conn, [event["id"]]):
-        moved = {k: s[k] for k in ("title", "starts_at", "ends_at", "room", "capacity")}
+        moved = {
+            k: s[k] for k in ("title", "starts_at", "ends_at", "room", "capacity", "translations")
+        }
         if delta:
             moved["starts_at"], moved["ends_at"] = s["starts_at"] + delta, s["ends_at"] + delta
         await catalog_q.insert_session(conn, new_id, moved)

@@ -49,6 +49,7 @@ from events.queries import ical as ical_q
 from events.queries import mail as q
 from events.queries import registration as registration_q
 from events.settings import Settings
+from events.translations import localize_row
 
 log = logging.getLogger("events.mail")
 
@@ -70,8 +71,9 @@ class Composed:
 
 async def compose(conn: Connection, job: Row, settings: Settings, now: datetime) -> Composed:
     """The message for an outbox row, from the current state."""
-    r = await ical_q.invite(conn, job["registration_id"])
-    assert r is not None  # rows reference registrations, which are never deleted
+    found_row = await ical_q.invite(conn, job["registration_id"])
+    assert found_row is not None  # rows reference registrations, which are never deleted
+    r = localize_row(found_row, found_row["locale"])  # the content in the reader's language
     stale = await _superseded(conn, job, r)
     if stale:
         return Composed(None, stale)

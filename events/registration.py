@@ -23,7 +23,10 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import answers, audit, keys, tickets
+from events import audit, keys, names, tickets
+from events.answers import Answer as Answer  # re-exported: callers use registration.Answer
+from events.answers import answer_errors as _answer_errors
+from events.answers import consent_errors
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -46,7 +49,6 @@ from events.queries import registration as q
 
 SHARDS = q.SHARDS
 Locale = Literal["en", "zh-Hant", "zh-Hans"]
-Answer = str | bool | list[str]
 EMAIL = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f.]{2,}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -57,6 +59,8 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     sessions: Annotated[list[str], Meta(max_length=100)] = []
     answers: dict[str, Answer] = {}
     locale: Locale = "en"
+    #: the name in Chinese characters beside `name` in Latin script (陳大文 / Chan Tai Man)
+    chinese_name: Annotated[str, Meta(max_length=50)] | None = None
     #: true: the attendee accepts the event's consent line (required when it has one)
     consent: bool = False
 
@@ -67,6 +71,7 @@ class RegistrationOut(msgspec.Struct):
     status: Literal["confirmed", "waitlisted", "cancelled"]
     waitlist_position: int | None
     name: str
+    chinese_name: str | None
     email: str
     access_token: str | None
     ticket: tickets.TicketOut | None
@@ -200,6 +205,9 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
     name = " ".join(data.name.split())
     if not name or CONTROL.search(data.name):
         errors.append(FieldError("name", "must be a name without control characters"))
+    chinese_name = names.clean_chinese_name(data.chinese_name) if data.chinese_name else None
+    if data.chinese_name and chinese_name is None:
+        errors.append(FieldError("chinese_name", "must be a name in Chinese characters"))
     email = data.email.strip()
     if not EMAIL.match(email):
         errors.append(FieldError("email", "must be an email address"))
@@ -211,13 +219,15 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
             errors.append(FieldError(f"sessions.{i}", "is not a session of this event"))
         elif sid not in session_ids:
             session_ids.append(sid)
-    errors += answers.answer_errors(data.answers, target["questions"])
+    errors += _answer_errors(data.answers, target["questions"])
     consent = target.get("consent_text") or None
-    errors += answers.consent_errors(consent, data.consent)
+    errors += consent_errors(consent, data.consent)
     if errors:
         raise InvalidInput(errors)
     return {
         "name": name,
+        "chinese_name": chinese_name,
+        "search_key": names.search_key(name, chinese_name),
         "email": email,
         "locale": data.locale,
         "answers": data.answers,
@@ -273,6 +283,7 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         status=r["status"],
         waitlist_position=r["waitlist_position"],
         name=r["name"],
+        chinese_name=r["chinese_name"],
         email=r["email"],
         access_token=token if with_secret else None,
         ticket=ticket,

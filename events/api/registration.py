@@ -6,8 +6,10 @@ from starlette.responses import Response
 
 from events import attendees, catalog, registration
 from events.api.routing import Call, Router
+from events.errors import InvalidInput
 from events.paging import Page, PageRequest
 from events.registration import RegistrationIn, RegistrationOut
+from events.translations import LANGS
 
 api = Router("registrations")
 
@@ -107,12 +109,16 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
 
 @api.get(
     "/api/v1/events/{event_id}/registrations.csv",
-    "Export the registrations as CSV (hosts)",
+    "Export the registrations as CSV (hosts); ?lang=en|zh-Hant|zh-Hans names the sessions"
+    " in that language",
     media_type="text/csv",
 )
 async def export_registrations(call: Call) -> Response:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
-    text = await attendees.export_csv(call.conn, event, actor=call.actor, now=call.now)
+    lang = call.query("lang") or None
+    if lang is not None and lang not in LANGS:
+        raise InvalidInput.one("lang", "must be en, zh-Hant or zh-Hans")
+    text = await attendees.export_csv(call.conn, event, actor=call.actor, now=call.now, lang=lang)
     filename = f"{event['slug']}-registrations.csv"
     return Response(
         text.encode("utf-8"),

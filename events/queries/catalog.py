@@ -11,7 +11,7 @@ from events.queries import Connection, Row, row, rows
 _EVENT = (
     "SELECT e.id, e.seq, e.slug, e.owner_id, e.title, e.description, e.timezone, e.starts_at,"
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
-    " e.registration_opens_at, e.registration_closes_at, e.questions, e.revision,"
+    " e.registration_opens_at, e.registration_closes_at, e.questions, e.translations, e.revision,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
     " e.retention_days, e.consent_text, e.privacy_url,"
     " h.host_ids, h.host_slugs, h.host_roles"
@@ -37,6 +37,7 @@ EVENT_COLUMNS = (
     "registration_opens_at",
     "registration_closes_at",
     "questions",
+    "translations",
     "calendar_replies",
     "retention_days",
     "consent_text",
@@ -134,20 +135,21 @@ async def set_status(conn: Connection, event_id: UUID, status: str, now: datetim
     )
 
 
-_SESSION = "SELECT id, event_id, title, starts_at, ends_at, room, capacity FROM sessions"
+_SESSION_COLUMNS = "id, event_id, title, starts_at, ends_at, room, capacity, translations"
+_SESSION = f"SELECT {_SESSION_COLUMNS} FROM sessions"
 
 
 async def insert_session(conn: Connection, event_id: UUID, fields: dict[str, Any]) -> Row:
     record = await conn.fetchrow(
-        "INSERT INTO sessions (event_id, title, starts_at, ends_at, room, capacity)"
-        " VALUES ($1, $2, $3, $4, $5, $6)"
-        " RETURNING id, event_id, title, starts_at, ends_at, room, capacity",
+        "INSERT INTO sessions (event_id, title, starts_at, ends_at, room, capacity, translations)"
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_SESSION_COLUMNS}",
         event_id,
         fields["title"],
         fields["starts_at"],
         fields["ends_at"],
         fields["room"],
         fields["capacity"],
+        fields.get("translations", {}),
     )
     assert record is not None
     return dict(record)
@@ -164,13 +166,12 @@ async def session(conn: Connection, session_id: UUID, event_id: UUID) -> Row | N
 
 
 async def update_session(conn: Connection, session_id: UUID, changes: dict[str, Any]) -> Row | None:
-    allowed = ("title", "starts_at", "ends_at", "room", "capacity")
+    allowed = ("title", "starts_at", "ends_at", "room", "capacity", "translations")
     assert all(c in allowed for c in changes)
     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(changes, start=2))
     return row(
         await conn.fetchrow(
-            f"UPDATE sessions SET {sets} WHERE id = $1"
-            " RETURNING id, event_id, title, starts_at, ends_at, room, capacity",
+            f"UPDATE sessions SET {sets} WHERE id = $1 RETURNING {_SESSION_COLUMNS}",
             session_id,
             *changes.values(),
         )

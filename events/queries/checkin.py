@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from events.names import fold
 from events.queries import Connection, Row, row, rows
 from events.queries.audit import AUDIT_COLUMNS
+from events.queries.registration import NAME_MATCH
 
 
 async def scan(
@@ -158,7 +160,7 @@ async def kit_registrations(conn: Connection, event_id: UUID) -> list[Row]:
     """Every registration of the event that ever had a ticket, with what a door shows."""
     return rows(
         await conn.fetch(
-            "SELECT r.seq, r.name, r.status, r.ticket_version,"
+            "SELECT r.seq, r.name, r.chinese_name, r.search_key, r.status, r.ticket_version,"
             " coalesce((SELECT array_agg(rs.session_id ORDER BY rs.session_id)"
             "   FROM registration_sessions rs WHERE rs.registration_id = r.id), '{}')"
             "   AS session_ids,"
@@ -177,17 +179,18 @@ async def attendees(
     """Registrations matching `q` (a case-insensitive substring of name or email)."""
     return rows(
         await conn.fetch(
-            "SELECT r.id, r.seq, r.event_id, r.name, r.email, r.status, r.ticket_version,"
+            "SELECT r.id, r.seq, r.event_id, r.name, r.chinese_name, r.email, r.status,"
+            " r.ticket_version,"
             " (SELECT c.checked_in_at FROM checkins c WHERE c.registration_id = r.id"
             "   AND c.scope = r.event_id AND c.undone_at IS NULL) AS checked_in_at"
             " FROM registrations r WHERE r.event_id = $1"
-            " AND ($2::text IS NULL OR strpos(lower(r.name), lower($2)) > 0"
-            "      OR strpos(lower(r.email), lower($2)) > 0)"
+            f" AND {NAME_MATCH.format(q='$2', key='$5')}"
             " AND r.seq > $3 ORDER BY r.seq LIMIT $4",
             event_id,
             q,
             after_seq,
             limit,
+            None if q is None else fold(q),
         )
     )
 

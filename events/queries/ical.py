@@ -12,14 +12,14 @@ from events.queries import Connection, Row, row, rows
 
 _EVENT_COLUMNS = (
     "e.id AS event_id, e.slug, e.title, e.description, e.timezone, e.starts_at, e.ends_at,"
-    " e.venue_name, e.venue_address, e.status AS event_status, e.revision,"
+    " e.venue_name, e.venue_address, e.translations, e.status AS event_status, e.revision,"
     " e.updated_at AS event_updated_at, e.visibility,"
     " p.name AS organizer_name, p.email AS organizer_email"
 )
 
 _SESSION_JSON = (
     "json_build_object('id', s.id, 'title', s.title, 'starts_at', s.starts_at,"
-    " 'ends_at', s.ends_at, 'room', s.room) ORDER BY s.seq"
+    " 'ends_at', s.ends_at, 'room', s.room, 'translations', s.translations) ORDER BY s.seq"
 )
 
 _ALL_SESSIONS = (

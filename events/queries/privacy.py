@@ -83,10 +83,11 @@ async def lock(conn: Connection, registration_id: UUID) -> Row | None:
 
 
 async def erase_registration(conn: Connection, registration_id: UUID, now: datetime) -> None:
-    """Overwrite the personal values of a (cancelled) registration in place."""
+    """Overwrite the personal values of a (cancelled) registration in place (the Chinese
+    name and the search key folded from the names too)."""
     await conn.execute(
-        "UPDATE registrations SET name = $2, email = $3, answers = '{}', erased_at = $4,"
-        " updated_at = $4 WHERE id = $1",
+        "UPDATE registrations SET name = $2, email = $3, answers = '{}', chinese_name = NULL,"
+        " search_key = '', erased_at = $4, updated_at = $4 WHERE id = $1",
         registration_id,
         ERASED_NAME,
         ERASED_EMAIL,

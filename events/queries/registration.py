@@ -6,10 +6,18 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from events.names import fold
 from events.queries import Connection, Row, row, rows
 from events.queries.audit import AUDIT_COLUMNS
 
 SHARDS = 16
+
+#: `?q=`: a piece of the folded names (events/names.py: 陈大文 finds 陳大文, "chan tai man"
+#: finds 陳大文), or of the name or email as written
+NAME_MATCH = (
+    "({q}::text IS NULL OR strpos(r.search_key, {key}::text) > 0"
+    " OR strpos(lower(r.name), lower({q})) > 0 OR strpos(lower(r.email), lower({q})) > 0)"
+)
 
 
 async def insert_shards(conn: Connection, event_id: UUID, capacities: list[int]) -> None:
@@ -59,8 +67,9 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
 
 #: Every column of a registration, so a fresh one needs no second read.
 _RETURNING = (
-    "RETURNING id, seq, event_id, name, email, locale, answers, status, shard, ticket_version,"
-    " created_at, confirmed_at, cancelled_at, cancelled_by, updated_at, consent, consent_at"
+    "RETURNING id, seq, event_id, name, chinese_name, email, locale, answers, status, shard,"
+    " ticket_version, created_at, confirmed_at, cancelled_at, cancelled_by, updated_at,"
+    " consent, consent_at"
 )
 
 
@@ -77,9 +86,10 @@ _LOGGED = (
 
 _INSERT_CONFIRMED = (
     ", created AS (INSERT INTO registrations (event_id, name, email, locale, answers, status,"
-    "   shard, created_at, confirmed_at, updated_at, consent, consent_at)"
-    " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7, $8::text,"
-    "   CASE WHEN $8::text IS NULL THEN NULL ELSE $7::timestamptz END FROM seat "
+    "   shard, created_at, confirmed_at, updated_at, chinese_name, search_key, consent,"
+    "   consent_at)"
+    " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7, $8, $9, $10::text,"
+    "   CASE WHEN $10::text IS NULL THEN NULL ELSE $7::timestamptz END FROM seat "
     + _RETURNING
     + ")"
     + _LOGGED
@@ -104,10 +114,11 @@ async def insert_confirmed(
         if version is None
         else "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
         "   WHERE event_id = $1 AND shard = $2 AND confirmed < capacity"
-        "   AND (SELECT version FROM events WHERE id = $1) = $9 RETURNING shard)"
+        "   AND (SELECT version FROM events WHERE id = $1) = $11 RETURNING shard)"
     )
     values = [event_id, shard, fields["name"], fields["email"], fields["locale"]]
-    values += [fields["answers"], now, fields.get("consent")]
+    values += [fields["answers"], now, fields["chinese_name"], fields["search_key"]]
+    values += [fields.get("consent")]
     values += [] if version is None else [version]
     return row(await conn.fetchrow(seat + _INSERT_CONFIRMED, *values))
 
@@ -117,9 +128,10 @@ async def insert_waitlisted(
 ) -> Row:
     record = await conn.fetchrow(
         "WITH created AS (INSERT INTO registrations (event_id, name, email, locale, answers,"
-        "   status, waitlist_order, created_at, updated_at, consent, consent_at)"
+        "   status, waitlist_order, created_at, updated_at, chinese_name, search_key, consent,"
+        "   consent_at)"
         " VALUES ($1, $2, $3, $4, $5, 'waitlisted', nextval('registrations_waitlist_order'), $6,"
-        "   $6, $7::text, CASE WHEN $7::text IS NULL THEN NULL ELSE $6::timestamptz END) "
+        "   $6, $7, $8, $9::text, CASE WHEN $9::text IS NULL THEN NULL ELSE $6::timestamptz END) "
         + _RETURNING
         + ")"
         + _LOGGED,
@@ -129,6 +141,8 @@ async def insert_waitlisted(
         fields["locale"],
         fields["answers"],
         now,
+        fields["chinese_name"],
+        fields["search_key"],
         fields.get("consent"),
     )
     assert record is not None
@@ -173,7 +187,8 @@ async def drop_sessions(conn: Connection, registration_id: UUID, session_ids: li
 
 
 _REGISTRATION = (
-    "SELECT r.id, r.seq, r.event_id, r.name, r.email, r.locale, r.answers, r.status, r.shard,"
+    "SELECT r.id, r.seq, r.event_id, r.name, r.chinese_name, r.email, r.locale, r.answers,"
+    " r.status, r.shard,"
     " r.ticket_version, r.created_at, r.confirmed_at, r.cancelled_at, r.cancelled_by, r.updated_at,"
     " r.accepted_at, r.calendar_reply, r.consent, r.consent_at, r.erased_at,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
@@ -205,14 +220,14 @@ async def event_registrations(
     return rows(
         await conn.fetch(
             _REGISTRATION + " WHERE r.event_id = $1 AND ($2::text IS NULL OR r.status = $2)"
-            " AND ($3::text IS NULL OR strpos(lower(r.name), lower($3)) > 0"
-            "      OR strpos(lower(r.email), lower($3)) > 0)"
+            f" AND {NAME_MATCH.format(q='$3', key='$6')}"
             " AND r.seq > $4 ORDER BY r.seq LIMIT $5",
             event_id,
             status,
             q,
             after_seq,
             limit,
+            None if q is None else fold(q),
         )
     )
 

@@ -26,6 +26,7 @@ from events.web import (
     console_history,
     console_manage,
     console_password,
+    console_translations,
     scan,
 )
 from events.web.i18n import N_
@@ -50,6 +51,7 @@ def routes() -> list[BaseRoute]:
         *console_account.routes(),
         *console_password.routes(),
         *console_history.routes(),
+        *console_translations.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
 

@@ -26,7 +26,7 @@ from events.errors import DomainError, FieldError, InvalidInput, NotFound
 from events.hosting import ANONYMOUS
 from events.queries import Connection
 from events.registration import RegistrationIn, RegistrationOut
-from events.web import calendar_links
+from events.web import calendar_links, content
 from events.web.i18n import N_
 from events.web.render import connection, form_of, lang_of, now, redirect, render
 
@@ -40,6 +40,7 @@ CONFLICTS = {
 FIELD_MESSAGES = {
     "name": N_("Please enter your name."),
     "email": N_("Please enter a valid email address."),
+    "chinese_name": N_("Please write your Chinese name in Chinese characters, or leave it empty."),
     "sessions": N_("Please choose from the sessions listed."),
     "required": N_("Please answer this question."),
     "answer": N_("Please check this answer."),
@@ -48,9 +49,12 @@ FIELD_MESSAGES = {
 
 
 async def home(request: Request) -> Response:
+    query = (request.query_params.get("q") or "").strip()[:200]
     async with connection(request) as conn:
         upcoming = await catalog.upcoming_events(conn, now(request))
-    return render(request, "home.html", {"events": upcoming})
+    lang = lang_of(request)
+    shown = [content.localize(e, lang) for e in upcoming if content.matches(e, query)]
+    return render(request, "home.html", {"events": shown, "q": query})
 
 
 async def event_page(request: Request) -> Response:
@@ -64,7 +68,7 @@ async def _event_context(request: Request, conn: Connection, event: EventOut) ->
     counts = await registration.counts(conn, {"id": catalog.parse_id(event.id)})
     seats_left = max(event.capacity - counts["confirmed"], 0)
     return {
-        "event": event,
+        "event": content.localize(event, lang_of(request)),
         "seats_left": seats_left,
         "state": _registration_state(request, event),
         "values": {},
@@ -86,7 +90,7 @@ def _registration_state(request: Request, event: EventOut) -> str:
     return "open"
 
 
-def _map_url(event: EventOut) -> str | None:
+def _map_url(event: Any) -> str | None:
     if event.venue is None:
         return None
     query = ", ".join(p for p in (event.venue.name, event.venue.address) if p)
@@ -112,8 +116,9 @@ def _registration_in(form: FormData, event: EventOut, lang: str) -> Registration
     if errors:
         raise InvalidInput(errors)
     sessions = [str(s) for s in form.getlist("sessions")][:100]
+    chinese_name = str(form.get("chinese_name") or "").strip()[:50] or None
     consent = bool(form.get("consent"))
-    return RegistrationIn(name, email, sessions, answers, lang, consent)  # type: ignore[arg-type]
+    return RegistrationIn(name, email, sessions, answers, lang, chinese_name, consent)  # type: ignore[arg-type]
 
 
 def field_errors(exc: InvalidInput) -> dict[str, str]:
@@ -228,13 +233,14 @@ async def ticket_page(request: Request) -> Response:
     async with connection(request) as conn:
         reg, event = await _ticket(request, conn)
         qr = await _ticket_qr(request, conn, reg)
+    shown = content.localize(event, lang_of(request))
     context = {
         "reg": reg,
-        "event": event,
+        "event": shown,
         "qr": qr,
-        "sessions": [s for s in event.sessions if s.id in reg.sessions],
-        "links": calendar_links.links(event, request.app.state.settings.base_url),
-        "map_url": _map_url(event),
+        "sessions": [s for s in shown.sessions if s.id in reg.sessions],
+        "links": calendar_links.links(shown, request.app.state.settings.base_url),
+        "map_url": _map_url(shown),
         "token": request.query_params.get("token", ""),
         "confirm_cancel": request.url.path.endswith("/cancel"),
         "confirm_erase": request.url.path.endswith("/erase"),

@@ -323,7 +323,8 @@ async def _told_live(conn: Connection, event: dict[str, Any]) -> list[Any]:
 
 async def update_questions(request: Request) -> Response:
     async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
-        patch = EventPatch(questions=forms.questions(form))
+        event = await catalog.get_event(conn, who.actor, request.path_params["event_id"])
+        patch = EventPatch(questions=forms.keep_translations(forms.questions(form), event))
         await catalog.patch_event(
             conn, who.actor, request.path_params["event_id"], patch, now(request)
         )

@@ -15,6 +15,7 @@ import msgspec
 from starlette.datastructures import FormData
 
 from events import catalog
+from events import translations as tr
 from events.catalog import EventIn, EventOut, Question, SessionIn, SessionOut
 from events.errors import FieldError, InvalidInput
 from events.web.i18n import N_
@@ -247,3 +248,22 @@ def _question_id(label: str, used: set[str]) -> str:
     while candidate in used:
         candidate, n = f"{base}_{n}", n + 1
     return candidate
+
+
+def keep_translations(questions: list[Question], event: Any) -> list[Question]:
+    """The edited questions with the translations they had (the editor shows none); options
+    translated for a different number of options no longer fit, and are dropped."""
+    before = {q.id: q for q in event.questions}
+    out = []
+    for q in questions:
+        old = before.get(q.id)
+        if old is None:
+            out.append(q)
+            continue
+        kept = tr.stored(old.translations)
+        for fields in kept.values():
+            if len(fields.get("options", q.options)) != len(q.options):
+                fields.pop("options")
+        translations = msgspec.convert({k: v for k, v in kept.items() if v}, type(old.translations))
+        out.append(msgspec.structs.replace(q, translations=translations))
+    return out

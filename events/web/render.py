@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from events.queries import Connection
-from events.web import flash, i18n
+from events.web import content, flash, i18n
 from events.web.i18n import LANG_NAMES, LANGS, N_, Lang
 
 HERE = Path(__file__).parent
@@ -59,6 +59,7 @@ def static_url(name: str) -> str:
 
 
 environment.globals["static"] = static_url
+environment.filters["lang_attr"] = content.lang_attr
 
 
 def lang_of(request: Request) -> Lang:

@@ -15,8 +15,9 @@ from starlette.responses import Response
 
 from events import catalog, hosting
 from events.errors import Unauthenticated
+from events.web import content
 from events.web.i18n import N_
-from events.web.render import connection, error_page, gettext_of, render
+from events.web.render import connection, error_page, gettext_of, lang_of, render
 
 #: the texts scan.js shows, by key
 SCRIPT_MESSAGES = {
@@ -64,4 +65,5 @@ async def scanner(request: Request) -> Response:
     }
     # "</" cannot end the script block: msgspec escapes nothing, so "<" is written as \u003c
     blob = msgspec.json.encode(config).decode().replace("<", "\\u003c")
-    return render(request, "scan.html", {"event": event, "config": Markup(blob)}, private=True)
+    shown = content.localize(event, lang_of(request))
+    return render(request, "scan.html", {"event": shown, "config": Markup(blob)}, private=True)

@@ -81,7 +81,8 @@
       : Promise.resolve(false);
     return check.then(function (ok) {
       if (!ok) return { result: "invalid" };
-      var name = kit.names[String(t.seq)] || T.new_registration;
+      var chinese = (kit.chinese_names || {})[String(t.seq)];
+      var name = kit.names[String(t.seq)] ? (chinese ? chinese + " · " : "") + kit.names[String(t.seq)] : T.new_registration;
       var reason = kit.revoked[code];
       if (reason === "cancelled") return { result: "cancelled", name: name };
       if (reason) return { result: "invalid" };
@@ -287,12 +288,21 @@
   $("camera-btn").addEventListener("click", startCamera);
 
   // --- look-up by name --------------------------------------------------------------------
+  // A query folds as the server folds names (events/names.py): full-width to half-width,
+  // lower case, separators to one space, and Traditional/variant characters to the
+  // Simplified ones the kit's keys hold (kit.fold has exactly the characters needed).
+  function fold(text) {
+    var map = (kit && kit.fold) || {}, out = "";
+    Array.from(text.normalize("NFKC").toLowerCase()).forEach(function (c) { out += map[c] || c; });
+    return out.replace(/[\s\-\u2010-\u2014\u00b7\u30fb\uff65\u2027.,'\u2019]+/g, " ").trim();
+  }
   function renderResults(items) {
     var list = $("search-results"); list.textContent = "";
     if (!items.length) { var li = document.createElement("li"); li.textContent = T.no_one; list.appendChild(li); return; }
     items.forEach(function (a) {
       var li = document.createElement("li"); li.className = "card";
-      var p = document.createElement("p"); p.textContent = a.name + (a.email ? " · " + a.email : "");
+      var p = document.createElement("p");
+      p.textContent = (a.chinese_name ? a.chinese_name + " · " : "") + a.name + (a.email ? " · " + a.email : "");
       li.appendChild(p);
       if (a.checked_in_at) {
         var w = document.createElement("p"); w.textContent = T.at.replace("%s", time(a.checked_in_at)); li.appendChild(w);
@@ -311,10 +321,12 @@
     request("GET", "/attendees?limit=20&q=" + encodeURIComponent(q)).then(function (r) {
       if (!r.ok) throw new Error("server"); return r.json();
     }).then(function (body) { renderResults(body.items || []); }, function () {
-      var needle = q.toLowerCase(), items = [];
+      var needle = fold(q), items = [];
       Object.keys((kit && kit.names) || {}).forEach(function (seq) {
-        if (kit.names[seq].toLowerCase().indexOf(needle) >= 0 && items.length < 20)
-          items.push({ name: kit.names[seq], checked_in_at: seen()[seq] || kit.checked_in[seq] });
+        var key = (kit.search && kit.search[seq]) || fold(kit.names[seq]);
+        if (key.indexOf(needle) >= 0 && items.length < 20)
+          items.push({ name: kit.names[seq], chinese_name: (kit.chinese_names || {})[seq],
+                       checked_in_at: seen()[seq] || kit.checked_in[seq] });
       });
       renderResults(items);
     });
