@@ -31,7 +31,7 @@ everything they show (ids, revision, statuses, updated_at): a hit costs one read
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from email.utils import parseaddr
@@ -224,11 +224,6 @@ def _vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
 #: Rendered files by a key of everything they show (mails and feeds; the API path shares
 #: its files through rendered.py).
 _cache: LruCache[Hashable, bytes] = LruCache(4096)
-
-
-def forget_where(shows: Callable[[bytes], bool]) -> None:
-    """Drop this process's files that `shows` matches (an erasure)."""
-    _cache.discard_where(lambda _, body: shows(body))
 
 
 # --- what the files show --------------------------------------------------------------------
