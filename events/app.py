@@ -21,6 +21,7 @@ from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
 from events.api import docs, openapi
+from events.api import door as door_api
 from events.api import hosting as hosting_api
 from events.api import lifecycle as lifecycle_api
 from events.api import privacy as privacy_api
@@ -40,6 +41,7 @@ ROUTERS = [
     registration_api.api,
     calendar_api.api,
     checkin_api.api,
+    door_api.api,
     audit_api.api,
     webhooks_api.api,
     privacy_api.api,

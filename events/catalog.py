@@ -66,6 +66,7 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     description: Text = ""
     venue: Venue | None = None
     waitlist: bool = False
+    reentry: bool = False
     visibility: Visibility = "public"
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
@@ -86,6 +87,7 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     description: Text | UnsetType = UNSET
     venue: Venue | UnsetType | None = UNSET
     waitlist: bool | UnsetType = UNSET
+    reentry: bool | UnsetType = UNSET
     visibility: Visibility | UnsetType = UNSET
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
@@ -143,6 +145,7 @@ class EventOut(msgspec.Struct):
     venue: Venue | None
     capacity: int
     waitlist: bool
+    reentry: bool
     visibility: Visibility
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
@@ -234,6 +237,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         venue=Venue(e["venue_name"], e["venue_address"]) if has_venue else None,
         capacity=e["capacity"],
         waitlist=e["waitlist"],
+        reentry=e["reentry"],
         visibility=e["visibility"],
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),

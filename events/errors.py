@@ -21,14 +21,17 @@ The code is the last path segment of the problem's `type` and never changes once
     │   └── EventHasRegistrations     event-has-registrations (unpublish)
     ├── RegistrationErased        410 registration-erased (its personal data was erased)
     ├── CheckinRefused            a scan that does not admit; `result` in the body
-    │   ├── AlreadyCheckedIn      409 already-checked-in   (+ the first `checked_in_at`)
+    │   ├── AlreadyCheckedIn      409 already-checked-in   (+ the first `checked_in_at`, `door`)
     │   ├── TicketCancelled       409 cancelled
     │   ├── WrongEvent            409 wrong-event
+    │   ├── WrongSession          409 wrong-session        (a session door, not its session)
     │   ├── NotConfirmed          409 not-confirmed
+    │   ├── NotInside             409 not-inside           (a scan `out` of someone not in)
     │   └── InvalidTicket         422 invalid              (unreadable, altered, forged)
     ├── PayloadTooLarge           413 payload-too-large
     ├── UnsupportedMediaType      415 unsupported-media-type
     ├── RateLimited               429 rate-limited
+    ├── BadgeFontMissing          503 badge-font-missing
     └── DatabaseUnavailable       503 database-unavailable
 """
 
@@ -208,6 +211,18 @@ class NotConfirmed(CheckinRefused):
     title = "This registration is not confirmed for this"
 
 
+class WrongSession(CheckinRefused):
+    code = "wrong-session"
+    result = "wrong_session"
+    title = "This ticket is not registered for this door's session"
+
+
+class NotInside(CheckinRefused):
+    code = "not-inside"
+    result = "not_inside"
+    title = "This ticket is not inside (it cannot go out)"
+
+
 class InvalidTicket(CheckinRefused):
     status = 422
     code = "invalid"
@@ -231,6 +246,12 @@ class RateLimited(DomainError):
     status = 429
     code = "rate-limited"
     title = "Too many requests; try again shortly"
+
+
+class BadgeFontMissing(DomainError):
+    status = 503
+    code = "badge-font-missing"
+    title = "No CJK font for badges: install fonts-arphic-uming or set EVENTS_BADGE_FONT"
 
 
 class DatabaseUnavailable(DomainError):

@@ -34,6 +34,7 @@ from events.errors import (
     NotFound,
     Unauthenticated,
 )
+from events.paging import Items
 from events.queries import Connection, Row
 from events.queries import hosting as q
 
@@ -52,6 +53,7 @@ class Actor:
     token_id: UUID | None = None
     #: who it is, for the audit log: a console user's email, a door token's label (else "")
     label: str = ""
+    session_id: UUID | None = None  # a session door token's session
 
     @property
     def is_partner(self) -> bool:
@@ -83,6 +85,7 @@ async def authenticate(conn: Connection, token: str | None) -> Actor:
         event_id=found["event_id"],
         token_id=found["token_id"],
         label=found["label"] if found["kind"] == "door" else "",
+        session_id=found["session_id"],
     )
 
 
@@ -154,6 +157,13 @@ class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     label: str = ""
 
 
+class DoorTokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A door token; with `session_id` it checks in to that session only (a room door)."""
+
+    label: str = ""
+    session_id: str | None = None
+
+
 class TokenOut(msgspec.Struct, omit_defaults=True):
     id: str
     kind: str
@@ -161,6 +171,7 @@ class TokenOut(msgspec.Struct, omit_defaults=True):
     created_at: datetime
     revoked_at: datetime | None = None
     event_id: str | None = None
+    session_id: str | None = None
     token: str | None = None
 
 
@@ -172,6 +183,7 @@ def token_out(record: Row, secret: str | None = None) -> TokenOut:
         created_at=record["created_at"],
         revoked_at=record.get("revoked_at"),
         event_id=str(record["event_id"]) if record.get("event_id") else None,
+        session_id=str(record["session_id"]) if record.get("session_id") else None,
         token=secret,
     )
 
@@ -215,8 +227,16 @@ async def revoke_partner_token(
     return token_out(record)
 
 
-async def create_door_token(conn: Connection, event: Row, actor: Actor, data: TokenIn) -> TokenOut:
-    """A token that can only check in, look up and fetch the kit for this one event."""
+async def create_door_token(
+    conn: Connection, event: Row, actor: Actor, data: DoorTokenIn
+) -> TokenOut:
+    """A token that can only check in, look up and fetch the kit for this one event (with
+    `session_id`: check in to that session only)."""
+    session_id = None
+    if data.session_id is not None:
+        session_id = await q.event_session(conn, event["id"], data.session_id)
+        if session_id is None:
+            raise InvalidInput.one("session_id", "is not a session of this event")
     secret = new_secret("dt")
     record = await q.insert_token(
         conn,
@@ -225,6 +245,7 @@ async def create_door_token(conn: Connection, event: Row, actor: Actor, data: To
         _partner_id(actor),
         event_id=event["id"],
         label=data.label,
+        session_id=session_id,
     )
     await _log(
         conn,
@@ -232,13 +253,14 @@ async def create_door_token(conn: Connection, event: Row, actor: Actor, data: To
         "door_token.created",
         event["id"],
         ("door_token", record["id"]),
-        {"label": [None, data.label]},
+        {"label": [None, data.label]}
+        | ({"session_id": [None, str(session_id)]} if session_id else {}),
     )
     return token_out(record, secret)
 
 
-async def list_door_tokens(conn: Connection, event: Row) -> list[TokenOut]:
-    return [token_out(r) for r in await q.event_door_tokens(conn, event["id"])]
+async def list_door_tokens(conn: Connection, event: Row) -> Items[TokenOut]:
+    return Items([token_out(r) for r in await q.event_door_tokens(conn, event["id"])])
 
 
 async def revoke_door_token(

@@ -7,7 +7,7 @@ from uuid import UUID
 from events import catalog, hosting, partner_mail
 from events.api.routing import Call, Router
 from events.errors import NotFound
-from events.hosting import CohostIn, InvitationOut, TokenIn, TokenOut
+from events.hosting import CohostIn, DoorTokenIn, InvitationOut, TokenIn, TokenOut
 from events.paging import Items
 
 api = Router("hosting")
@@ -50,8 +50,8 @@ async def revoke_token(call: Call) -> TokenOut:
 
 @api.post(
     "/api/v1/events/{event_id}/door-tokens",
-    "Issue a door token for this event (hosts)",
-    body=TokenIn,
+    "Issue a door token for this event (hosts); with `session_id`, a door of that session",
+    body=DoorTokenIn,
     response=TokenOut,
     status=201,
     idempotent=True,
@@ -63,10 +63,10 @@ async def create_door_token(call: Call) -> TokenOut:
 
 @api.get(
     "/api/v1/events/{event_id}/door-tokens",
-    "The event's door tokens (hosts)",
-    response=list[TokenOut],
+    "The event's door tokens, revoked ones included (hosts)",
+    response=Items[TokenOut],
 )
-async def list_door_tokens(call: Call) -> list[TokenOut]:
+async def list_door_tokens(call: Call) -> Items[TokenOut]:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
     return await hosting.list_door_tokens(call.conn, event)
 

@@ -11,6 +11,7 @@ from events.queries import Connection, Row, row, rows
 _EVENT = (
     "SELECT e.id, e.seq, e.slug, e.owner_id, e.title, e.description, e.timezone, e.starts_at,"
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
+    " e.reentry,"
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.translations, e.revision,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
     " e.retention_days, e.consent_text, e.privacy_url,"
@@ -33,6 +34,7 @@ EVENT_COLUMNS = (
     "venue_address",
     "capacity",
     "waitlist",
+    "reentry",
     "visibility",
     "registration_opens_at",
     "registration_closes_at",

@@ -44,6 +44,8 @@ def routes() -> list[BaseRoute]:
         Route("/tickets/{registration_id}/erase", attendee.ticket_page),
         Route("/tickets/{registration_id}/erase", attendee.erase, methods=["POST"]),
         Route("/scan", scan.scanner),
+        Route("/scan.webmanifest", scan.manifest),
+        Route("/scan-sw.js", scan.service_worker),
         *console.routes(),
         *console_attendees.routes(),
         *console_manage.routes(),

@@ -15,11 +15,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import accounts, analytics, catalog, checkin, directory, hosting, partner_mail
+from events import accounts, analytics, catalog, checkin, directory, door_kit, hosting, partner_mail
 from events import attendees as attendee_list
 from events.catalog import EventOut, EventPatch
 from events.errors import DomainError, InvalidInput, Unauthenticated
-from events.hosting import CohostIn, TokenIn
+from events.hosting import CohostIn, DoorTokenIn
 from events.paging import PageRequest, decode_cursor
 from events.queries import Connection
 from events.web import console_forms as forms
@@ -187,7 +187,7 @@ async def _event_context(
         "values": forms.event_values(event),
         "sessions": [(s, forms.session_values(s, event.timezone)) for s in event.sessions],
         "invitations": await hosting.list_event_invitations(conn, row),
-        "door_tokens": await hosting.list_door_tokens(conn, row),
+        "door_tokens": (await hosting.list_door_tokens(conn, row)).items,
         "fill": await analytics.session_fills(conn, row),
         "directory": await directory.partners(conn),
         "counts": await _counts(conn, row),
@@ -200,8 +200,8 @@ async def _event_context(
 
 async def _counts(conn: Connection, event: dict[str, Any]) -> dict[str, int]:
     """The door's counts (checked in included), as the API's /stats gives them."""
-    counts: dict[str, int] = msgspec.structs.asdict(await checkin.stats(conn, event))
-    return counts
+    found = await door_kit.stats(conn, event, checkin.Door(event["id"], None, event))
+    return {k: v for k, v in msgspec.structs.asdict(found).items() if isinstance(v, int)}
 
 
 async def _show_event(request: Request, event_id: str, **extra: Any) -> Response:
@@ -352,7 +352,9 @@ async def door_token(request: Request) -> Response:
         event_id = request.path_params["event_id"]
         event = await catalog.load_for(conn, who.actor, event_id, "manage")
         label = str(form.get("label") or "").strip()[:200]
-        created = await hosting.create_door_token(conn, event, who.actor, TokenIn(label))
+        session = str(form.get("session_id") or "").strip() or None
+        door = DoorTokenIn(label, session)
+        created = await hosting.create_door_token(conn, event, who.actor, door)
         url = f"{request.app.state.settings.base_url}/scan?token={created.token}"
         return {"pairing": {"label": label, "url": url, "qr": qr_svg(url)}}
 
