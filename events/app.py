@@ -12,15 +12,17 @@ import msgspec
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import inbound, jobs, mail, ratelimit, web, webhook_delivery
+from events import background, ratelimit, web
+from events.api import access as access_api
+from events.api import approval as approval_api
 from events.api import audit as audit_api
 from events.api import calendar as calendar_api
 from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
-from events.api import docs, openapi
+from events.api import docs, openapi, probes
 from events.api import door as door_api
 from events.api import hosting as hosting_api
 from events.api import lifecycle as lifecycle_api
@@ -30,6 +32,7 @@ from events.api import webhooks as webhooks_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
 from events.api.routing import Endpoint, starlette_route, utcnow
 from events.db import Database, migrate
+from events.errors import DatabaseUnavailable
 from events.settings import Settings
 
 log = logging.getLogger("events")
@@ -39,6 +42,8 @@ ROUTERS = [
     lifecycle_api.api,
     hosting_api.api,
     registration_api.api,
+    approval_api.api,
+    access_api.api,
     calendar_api.api,
     checkin_api.api,
     door_api.api,
@@ -73,6 +78,16 @@ def _freeze_start_up_objects() -> None:
     gc.freeze()
 
 
+async def _migrate_if_reachable(db: Database) -> None:
+    """Apply pending migrations. A node that starts while its database is away (a failover)
+    starts all the same and answers 503 until the database is back; `serve` has migrated
+    before starting its workers, and /readyz says whether every migration is applied."""
+    try:
+        await migrate(db)
+    except DatabaseUnavailable as exc:
+        log.warning("not migrated at start: %s", exc.detail)
+
+
 def create_app(
     settings: Settings,
     *,
@@ -85,7 +100,7 @@ def create_app(
             raise ValueError(
                 "create_app needs settings.database_url (the CLI starts an embedded one)"
             )
-        database = Database(settings.database_url, pool_size=settings.db_pool_size)
+        database = settings.database()
     db = database
     spec = openapi.build(endpoints())
     spec_body = msgspec.json.encode(spec)
@@ -94,24 +109,15 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.connect()
         try:
-            await migrate(db)
-            async with (
-                mail.worker_running(db, settings, clock=clock) as app.state.mail_worker,
-                webhook_delivery.worker_running(
-                    db, settings, clock=clock
-                ) as app.state.webhook_worker,
-                jobs.runner_running(db, settings, clock=clock) as app.state.jobs,
-                inbound.running(db, settings, clock=clock),
-            ):
+            await _migrate_if_reachable(db)
+            async with background.running(db, settings, clock=clock) as work:
+                app.state.mail_worker, app.state.jobs = work.mail, work.jobs
+                app.state.webhook_worker = work.webhooks
                 _freeze_start_up_objects()
                 yield
         finally:
+            await app.state.limiter.close()
             await db.disconnect()
-
-    async def healthz(request: Request) -> Response:
-        if await db.ping():
-            return JSONResponse({"status": "ok"})
-        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
 
     async def openapi_json(request: Request) -> Response:
         return Response(spec_body, media_type="application/json")
@@ -120,7 +126,8 @@ def create_app(
         return HTMLResponse(docs.page(spec))
 
     routes: list[BaseRoute] = [
-        Route("/healthz", healthz),
+        Route("/healthz", probes.healthz),
+        Route("/readyz", probes.readyz),
         Route("/api/v1/openapi.json", openapi_json),
         Route("/api/docs", api_docs),
         *(starlette_route(e) for e in _hot_first(endpoints())),
@@ -135,7 +142,9 @@ def create_app(
     app.state.settings = settings
     app.state.db = db
     app.state.clock = clock
-    app.state.limiter = ratelimit.Limiter(ratelimit.parse(settings.rate_limits))
+    app.state.limiter = ratelimit.Limiter(
+        ratelimit.parse(settings.rate_limits), settings.rate_limit_storage
+    )
     return app
 
 

@@ -18,6 +18,8 @@ from events.queries import registration as q
 from events.registration import Answer, RegistrationOut, render
 from events.translations import resolve
 
+STATUSES = ("confirmed", "waitlisted", "cancelled", "pending", "rejected")
+
 
 async def list_registrations(
     conn: Connection,
@@ -31,8 +33,8 @@ async def list_registrations(
     now: datetime | None = None,
 ) -> Page[RegistrationOut]:
     """A page of the list; reading it is logged (`registrations.listed`) when `actor` is given."""
-    if status not in (None, "confirmed", "waitlisted", "cancelled"):
-        raise InvalidInput.one("status", "must be confirmed, waitlisted or cancelled")
+    if status not in (None, *STATUSES):
+        raise InvalidInput.one("status", "must be one of " + ", ".join(STATUSES))
     found = await q.event_registrations(
         conn,
         event["id"],

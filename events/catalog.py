@@ -35,6 +35,7 @@ Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
 Visibility = Literal["public", "unlisted", "private"]
+Approval = Literal["none", "hold", "screen"]
 #: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
 #: or nothing.
 CalendarReplies = Literal["cancel", "notify", "ignore"]
@@ -71,6 +72,8 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
+    approval: Approval = "none"
+    invite_only: bool = False
     translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
     calendar_replies: CalendarReplies = "cancel"
     retention_days: RetentionDays = 180
@@ -92,6 +95,8 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
+    approval: Approval | UnsetType = UNSET
+    invite_only: bool | UnsetType = UNSET
     translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
     calendar_replies: CalendarReplies | UnsetType = UNSET
     retention_days: RetentionDays | UnsetType = UNSET
@@ -150,6 +155,8 @@ class EventOut(msgspec.Struct):
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     questions: list[Question]
+    approval: Approval
+    invite_only: bool
     translations: tr.EventTranslations
     calendar_replies: CalendarReplies
     hosts: list[Host]
@@ -242,6 +249,8 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
         questions=msgspec.convert(e["questions"], list[Question]),
+        approval=e["approval"],
+        invite_only=e["invite_only"],
         translations=msgspec.convert(e["translations"], tr.EventTranslations),
         calendar_replies=e["calendar_replies"],
         hosts=[

@@ -1,4 +1,4 @@
-"""python -m events serve | migrate | partner create | privacy export|erase | demo"""
+"""python -m events serve | worker | migrate | partner create | privacy export|erase | demo"""
 
 from __future__ import annotations
 
@@ -39,12 +39,16 @@ def database_url(settings: Settings) -> Iterator[str]:
 
 
 def with_database(
-    settings: Settings, work: Callable[[Database], Awaitable[T]], *, migrate_first: bool = True
+    settings: Settings,
+    work: Callable[[Database], Awaitable[T]],
+    *,
+    migrate_first: bool = True,
+    pool_size: int = 2,
 ) -> T:
     with database_url(settings) as url:
 
         async def run() -> T:
-            db = Database(url, pool_size=2)
+            db = settings.database(url, pool_size=pool_size)
             await db.connect()
             try:
                 if migrate_first:
@@ -63,6 +67,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     with database_url(settings) as url, _exit_on_signals():
         with_database(settings.replace(database_url=url), _applied_migrations)
         os.environ["DATABASE_URL"] = url
+        if args.no_worker:  # a web node: the worker processes do the background work
+            os.environ["EVENTS_MAIL_WORKER"] = "0"
         # links in pages and mails point at this server unless EVENTS_BASE_URL says otherwise
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         os.environ.setdefault("EVENTS_BASE_URL", f"http://{host}:{args.port}")
@@ -76,7 +82,21 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             log_level="info",
             timeout_graceful_shutdown=20,
             access_log=args.access_log,
+            proxy_headers=True,
+            forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
         )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """The background role: mail outbox, periodic jobs, inbound replies, until SIGTERM."""
+    from events import background
+    from events.api.routing import utcnow
+
+    async def work(db: Database) -> None:
+        await background.run_until_stopped(db, settings, clock=utcnow)
+
+    with_database(settings, work, pool_size=min(settings.db_pool_size, 10))
     return 0
 
 
@@ -212,7 +232,20 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="a web node: no mail delivery, no periodic jobs (run `worker` for them)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="proxies whose X-Forwarded-For is believed (default: EVENTS_FORWARDED_ALLOW_IPS)",
+    )
     serve.set_defaults(run=cmd_serve)
+    worker = sub.add_parser(
+        "worker", help="deliver mail, run the periodic jobs, read replies; until SIGTERM"
+    )
+    worker.set_defaults(run=cmd_worker)
     sub.add_parser("migrate", help="apply migrations and exit").set_defaults(run=cmd_migrate)
     partner = sub.add_parser("partner", help="manage partners").add_subparsers(
         dest="action", required=True

@@ -97,6 +97,8 @@ class StatsOut(msgspec.Struct, omit_defaults=True):
     checked_in: int
     expected: int
     inside: int
+    pending: int
+    rejected: int
     session: SessionCounts | None = None
 
 
@@ -237,5 +239,7 @@ async def stats(conn: Connection, event: Row, at: Door) -> StatsOut:
         checked_in=checked_in,
         expected=max(counts["confirmed"] - checked_in, 0),
         inside=inside,
+        pending=counts["pending"],
+        rejected=counts["rejected"],
         session=session,
     )

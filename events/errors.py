@@ -5,9 +5,11 @@ The code is the last path segment of the problem's `type` and never changes once
     DomainError
     ├── InvalidInput              422 invalid-input      (field errors: `errors`)
     │   ├── IdempotencyMismatch   422 idempotency-key-reused
+    │   ├── AccessCodeInvalid     422 access-code-invalid (unknown, revoked, expired, used up)
     │   └── WebhookUrlNotAllowed  422 webhook-url-not-allowed (private, loopback, not https)
     ├── Unauthenticated           401 unauthenticated
     ├── Forbidden                 403 forbidden
+    │   └── InvitationRequired    403 invitation-required (invite-only event, no code/invitation)
     ├── NotFound                  404 not-found
     ├── Conflict                  409 (a subclass per rule)
     │   ├── CapacityBelowConfirmed    capacity-below-confirmed
@@ -30,9 +32,16 @@ The code is the last path segment of the problem's `type` and never changes once
     │   └── InvalidTicket         422 invalid              (unreadable, altered, forged)
     ├── PayloadTooLarge           413 payload-too-large
     ├── UnsupportedMediaType      415 unsupported-media-type
-    ├── RateLimited               429 rate-limited
+    ├── RateLimited               429 rate-limited                 (+ Retry-After)
     ├── BadgeFontMissing          503 badge-font-missing
-    └── DatabaseUnavailable       503 database-unavailable
+    └── DatabaseUnavailable       503 database-unavailable         (+ Retry-After)
+        └── OutcomeUnknown        503 outcome-unknown              (+ Retry-After)
+
+DatabaseUnavailable: nothing was done (the database is lost, restarting, read-only, in
+recovery or failing over); the same request may be sent again. OutcomeUnknown: a write was on
+its way when the answer was lost (the connection dropped after COMMIT was sent, or the
+statement timed out), so it may or may not have been stored; sending it again with the same
+`Idempotency-Key` is safe (the first answer is replayed if it was stored, else it is done now).
 """
 
 from __future__ import annotations
@@ -53,6 +62,8 @@ class DomainError(Exception):
     status: ClassVar[int] = 400
     code: ClassVar[str] = "bad-request"
     title: ClassVar[str] = "Bad request"
+    #: seconds for the Retry-After header, on errors that pass
+    retry_after: int | None = None
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)
@@ -101,6 +112,14 @@ class IdempotencyMismatch(DomainError):
     title = "This Idempotency-Key was used with a different request"
 
 
+class AccessCodeInvalid(DomainError):
+    """One answer for every bad code, so the API is no oracle of which codes exist."""
+
+    status = 422
+    code = "access-code-invalid"
+    title = "This access code is not valid"
+
+
 class Unauthenticated(DomainError):
     status = 401
     code = "unauthenticated"
@@ -111,6 +130,11 @@ class Forbidden(DomainError):
     status = 403
     code = "forbidden"
     title = "This token may not do this"
+
+
+class InvitationRequired(Forbidden):
+    code = "invitation-required"
+    title = "This event is by invitation: give an access code or use your invitation"
 
 
 class NotFound(DomainError):
@@ -247,6 +271,10 @@ class RateLimited(DomainError):
     code = "rate-limited"
     title = "Too many requests; try again shortly"
 
+    def __init__(self, detail: str | None = None, *, retry_after: int = 60) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+
 
 class BadgeFontMissing(DomainError):
     status = 503
@@ -258,3 +286,9 @@ class DatabaseUnavailable(DomainError):
     status = 503
     code = "database-unavailable"
     title = "The database is unavailable; try again shortly"
+    retry_after = 2
+
+
+class OutcomeUnknown(DatabaseUnavailable):
+    code = "outcome-unknown"
+    title = "The outcome of this write is unknown; send it again with the same Idempotency-Key"

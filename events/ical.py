@@ -75,7 +75,7 @@ def invite_uid(registration_id: UUID | str, session_id: UUID | str | None = None
 
 
 def invite_sequence(revision: int, registration_status: str) -> int:
-    return revision + (1 if registration_status == "cancelled" else 0)
+    return revision + (1 if registration_status in ENDED else 0)
 
 
 # --- "Add to calendar" links ----------------------------------------------------------------
@@ -288,6 +288,8 @@ def event_entries(r: Row, *, base_url: str, mail_from: str) -> list[Entry]:
 
 
 PARTSTAT = {"confirmed": "ACCEPTED", "waitlisted": "TENTATIVE", "cancelled": "DECLINED"}
+PARTSTAT |= {"pending": "NEEDS-ACTION", "rejected": "DECLINED"}  # rejected: over, as cancelled
+ENDED = ("cancelled", "rejected")
 TICKET_LABEL = {"en": "Your ticket", "zh-Hant": "您的門票", "zh-Hans": "您的门票"}
 
 
@@ -305,7 +307,7 @@ def invite_entries(
         "zone": r["timezone"],
         "sequence": invite_sequence(r["revision"], r["status"]),
         "stamp": max(r["event_updated_at"], r["updated_at"]),
-        "cancelled": r["event_status"] == "cancelled" or r["status"] == "cancelled",
+        "cancelled": r["event_status"] == "cancelled" or r["status"] in ENDED,
         "url": ticket_url,
         "description": description,
         "organizer": _organizer(r, mail_from, reply_to),
@@ -332,7 +334,7 @@ def invite_entries(
 
 
 def invite_method(r: Row) -> str:
-    cancelled = r["event_status"] == "cancelled" or r["status"] == "cancelled"
+    cancelled = r["event_status"] == "cancelled" or r["status"] in ENDED
     return "CANCEL" if cancelled else "REQUEST"
 
 

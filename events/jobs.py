@@ -62,14 +62,19 @@ def default_jobs() -> list[Job]:
 
 
 async def run_job(db: Database, job: Job, settings: Settings, now: datetime) -> int | None:
-    """Run `job` once under its lock; None when another process holds the lock."""
-    async with db.connection() as conn:
-        if not await q.try_lock(conn, job.lock_key):
+    """Run `job` once under its lock; None when another process holds the lock.
+
+    The lock is transaction-scoped, held by a transaction of its own that stays open while the
+    job runs on another connection: through PgBouncer in transaction pooling a session-level
+    lock would be taken on one server connection and "released" on another (so never), and
+    a transaction keeps its server connection to the end. The lock goes with the transaction,
+    also when the process or its connection dies.
+    """
+    async with db.transaction() as lock:
+        if not await q.try_lock(lock, job.lock_key):
             return None
-        try:
+        async with db.connection() as conn:
             return await job.run(conn, now, settings)
-        finally:
-            await q.unlock(conn, job.lock_key)
 
 
 async def run_once(

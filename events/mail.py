@@ -71,6 +71,8 @@ class Composed:
 
 async def compose(conn: Connection, job: Row, settings: Settings, now: datetime) -> Composed:
     """The message for an outbox row, from the current state."""
+    if job["registration_id"] is None:
+        return await _guest_invitation(conn, job, settings, now)
     found_row = await ical_q.invite(conn, job["registration_id"])
     assert found_row is not None  # rows reference registrations, which are never deleted
     r = localize_row(found_row, found_row["locale"])  # the content in the reader's language
@@ -104,9 +106,30 @@ async def _superseded(conn: Connection, job: Row, r: Row) -> str:
         return "cancelled since"
     if kind == "waitlisted" and r["status"] != "waitlisted":
         return "has a seat since"
+    if kind in ("pending", "approved", "rejected") and r["status"] != _STATUS_OF[kind]:
+        return f"is {r['status']} since"
     if kind == "update" and await q.newer_update(conn, r["id"], job["revision"]):
         return "a newer update follows"
     return ""
+
+
+_STATUS_OF = {"pending": "pending", "approved": "confirmed", "rejected": "rejected"}
+
+
+async def _guest_invitation(
+    conn: Connection, job: Row, settings: Settings, now: datetime
+) -> Composed:
+    """A guest's invitation: the event and their personal link to register (guests.py)."""
+    from events import guests
+
+    g = await guests.invitation(conn, job["guest_id"])
+    if g["status"] != "invited" or g["event_status"] == "cancelled":
+        return Composed(None, f"guest is {g['status']}, event {g['event_status']}")
+    message = _message(
+        guests.letter(g, settings.base_url), job, settings, now, g["organizer_email"]
+    )
+    message["To"] = _address(g["name"], g["email"])
+    return Composed(message)
 
 
 def topic(kind: str, r: Row) -> str:
@@ -140,8 +163,9 @@ def _letter(job: Row, r: Row, ticket_url: str, feed_url: str, with_qr: bool) -> 
         position=r["waitlist_position"],
         sessions=sessions,
         qr_cid=f"qr.{r['id']}@events" if with_qr else None,
+        reason=r.get("rejection_reason"),
     )
-    if letter.topic in ("confirmation", "promotion", "update"):
+    if letter.topic in ("confirmation", "promotion", "update", "approved"):
         links = ical.calendar_links(
             r["title"], r["starts_at"], r["ends_at"], details=ticket_url, location=where
         )
@@ -157,7 +181,8 @@ def _address(name: str, email: str) -> Address | str:
 
 
 def message_id(job: Row, domain: str) -> str:
-    return f"<{job['kind']}.{job['revision']}.{job['registration_id']}@{domain}>"
+    about = job["registration_id"] or f"guest.{job.get('guest_id')}"
+    return f"<{job['kind']}.{job['revision']}.{about}@{domain}>"
 
 
 def _message(

@@ -20,6 +20,25 @@ BABEL = {"en": "en", "zh-Hant": "zh_Hant_HK", "zh-Hans": "zh_Hans_CN"}
 # "cancellation" has two: the event was cancelled, or the registration was.
 TEXT: dict[str, dict[str, tuple[str, str]]] = {
     "en": {
+        "pending": (
+            "Under review: {title}",
+            "Dear {name}, thank you for applying for {title}. Your registration is under"
+            " review; we will write again as soon as the host has decided.",
+        ),
+        "approved": (
+            "Approved: {title}",
+            "Dear {name}, your registration for {title} is approved and confirmed."
+            " Show the QR ticket below at the door.",
+        ),
+        "rejected": (
+            "Not approved: {title}",
+            "Dear {name}, we are sorry: your registration for {title} was not approved.",
+        ),
+        "guest-invitation": (
+            "You are invited: {title}",
+            "Dear {name}, you are invited to {title}. Register with your personal link below"
+            " (it is for you alone).",
+        ),
         "confirmation": (
             "Registered: {title}",
             "Dear {name}, you are registered for {title}. Show the QR ticket below at the door.",
@@ -48,6 +67,22 @@ TEXT: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "zh-Hant": {
+        "pending": (
+            "審核中：{title}",
+            "{name} 您好，感謝您報名「{title}」。您的報名正在審核中，主辦單位決定後我們會再通知您。",
+        ),
+        "approved": (
+            "報名已獲批准：{title}",
+            "{name} 您好，您報名的「{title}」已獲批准並確認。入場時請出示下方的 QR 門票。",
+        ),
+        "rejected": (
+            "報名未獲批准：{title}",
+            "{name} 您好，很抱歉，您報名的「{title}」未獲批准。",
+        ),
+        "guest-invitation": (
+            "誠邀出席：{title}",
+            "{name} 您好，誠邀您出席「{title}」。請使用下方您的專屬連結報名（僅供您本人使用）。",
+        ),
         "confirmation": (
             "報名成功：{title}",
             "{name} 您好，您已成功報名「{title}」。入場時請出示下方的 QR 門票。",
@@ -75,6 +110,22 @@ TEXT: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "zh-Hans": {
+        "pending": (
+            "审核中：{title}",
+            "{name} 您好，感谢您报名“{title}”。您的报名正在审核中，主办方决定后我们会再通知您。",
+        ),
+        "approved": (
+            "报名已获批准：{title}",
+            "{name} 您好，您报名的“{title}”已获批准并确认。入场时请出示下方的二维码门票。",
+        ),
+        "rejected": (
+            "报名未获批准：{title}",
+            "{name} 您好，很抱歉，您报名的“{title}”未获批准。",
+        ),
+        "guest-invitation": (
+            "诚邀出席：{title}",
+            "{name} 您好，诚邀您出席“{title}”。请使用下方您的专属链接报名（仅供您本人使用）。",
+        ),
         "confirmation": (
             "报名成功：{title}",
             "{name} 您好，您已成功报名“{title}”。入场时请出示下方的二维码门票。",
@@ -105,6 +156,9 @@ TEXT: dict[str, dict[str, tuple[str, str]]] = {
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
+        "guest_footer": "This message was sent because the host invited you to this event.",
+        "reason": "Reason",
+        "invitation": "Your personal invitation: register here",
         "when": "When",
         "where": "Where",
         "sessions": "Your sessions",
@@ -118,6 +172,9 @@ LABELS: dict[str, dict[str, str]] = {
         "CANCEL": "The attached update removes it from your calendar.",
     },
     "zh-Hant": {
+        "guest_footer": "您收到此郵件，是因為主辦單位邀請您出席此活動。",
+        "reason": "原因",
+        "invitation": "您的專屬邀請：在此報名",
         "when": "時間",
         "where": "地點",
         "sessions": "您的場次",
@@ -131,6 +188,9 @@ LABELS: dict[str, dict[str, str]] = {
         "CANCEL": "附上的更新會從您的行事曆中移除此活動。",
     },
     "zh-Hans": {
+        "guest_footer": "您收到此邮件，是因为主办方邀请您出席此活动。",
+        "reason": "原因",
+        "invitation": "您的专属邀请：在此报名",
         "when": "时间",
         "where": "地点",
         "sessions": "您的场次",
@@ -164,6 +224,15 @@ class Letter:
     sessions: list[str] = field(default_factory=list)
     qr_cid: str | None = None  # the inline QR image's Content-ID, without <>
     invite_method: str | None = None  # REQUEST or CANCEL when an invite is attached
+    reason: str | None = None  # why a registration was not approved, when the host said
+
+    @property
+    def footer(self) -> str:
+        return self.words["guest_footer" if self.topic == "guest-invitation" else "footer"]
+
+    @property
+    def link_label(self) -> str:
+        return self.words["invitation" if self.topic == "guest-invitation" else "ticket"]
 
     @property
     def words(self) -> dict[str, str]:
@@ -204,15 +273,20 @@ def when(starts_at: datetime, ends_at: datetime, zone: str, locale: str) -> str:
 def plain(letter: Letter) -> str:
     w = letter.words
     _, intro = letter._texts()
-    lines = [intro, "", f"{w['when']}: {letter.when}"]
+    lines = [intro, ""]
+    if letter.reason:
+        lines += [f"{w['reason']}: {letter.reason}", ""]
+    lines.append(f"{w['when']}: {letter.when}")
     if letter.where:
         lines.append(f"{w['where']}: {letter.where}")
     if letter.sessions:
         lines += [f"{w['sessions']}:", *(f"  - {s}" for s in letter.sessions)]
-    lines += ["", f"{w['ticket']}: {letter.ticket_url}"]
+    lines += ["", f"{letter.link_label}: {letter.ticket_url}"]
     if letter.google_url and letter.outlook_url:
         lines += [f"{w['google']}: {letter.google_url}", f"{w['outlook']}: {letter.outlook_url}"]
-    lines += [f"{w['feed']}: {letter.feed_url}", "", "-- ", w["footer"]]
+    if letter.feed_url:
+        lines.append(f"{w['feed']}: {letter.feed_url}")
+    lines += ["", "-- ", letter.footer]
     return "\n".join(lines) + "\n"
 
 
@@ -228,20 +302,22 @@ def rich(letter: Letter) -> str:
         rows.append(f"<tr><th align='left'>{e(w['sessions'])}</th><td><ul>{items}</ul></td></tr>")
     parts = [
         f"<p>{e(intro)}</p>",
+        *([f"<p>{e(w['reason'])}: {e(letter.reason)}</p>"] if letter.reason else []),
         f"<table cellpadding='4'>{''.join(rows)}</table>",
     ]
     if letter.qr_cid:
         parts.append(
             f"<p><img src='cid:{e(letter.qr_cid)}' alt='{e(w['qr'])}' width='240' height='240'></p>"
         )
-    parts.append(f"<p><a href='{e(letter.ticket_url)}'>{e(w['ticket'])}</a></p>")
+    parts.append(f"<p><a href='{e(letter.ticket_url)}'>{e(letter.link_label)}</a></p>")
     if letter.google_url and letter.outlook_url:
         parts.append(
             f"<p><a href='{e(letter.google_url)}'>{e(w['google'])}</a> · "
             f"<a href='{e(letter.outlook_url)}'>{e(w['outlook'])}</a></p>"
         )
-    parts.append(f"<p><a href='{e(letter.feed_url)}'>{e(w['feed'])}</a></p>")
-    parts.append(f"<p style='color:#666;font-size:small'>{e(w['footer'])}</p>")
+    if letter.feed_url:
+        parts.append(f"<p><a href='{e(letter.feed_url)}'>{e(w['feed'])}</a></p>")
+    parts.append(f"<p style='color:#666;font-size:small'>{e(letter.footer)}</p>")
     lang = e(letter.locale)
     body = "\n".join(parts)
     return (

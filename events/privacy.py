@@ -155,7 +155,7 @@ async def erase(conn: Connection, found: Row, who: Actor | audit.Who, now: datet
         current = await q.lock(conn, found["id"])
         if current is None or current["erased_at"] is not None:
             return False
-        if current["status"] != "cancelled":
+        if current["status"] not in ("cancelled", "rejected"):
             by = "attendee" if isinstance(who, audit.Who) and who.type == "attendee" else "host"
             if isinstance(who, audit.Who) and who.type in ("operator", "system"):
                 by = who.type

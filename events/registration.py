@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import audit, keys, names, tickets
+from events import access, audit, keys, names, seats, tickets
 from events.answers import Answer as Answer  # re-exported: callers use registration.Answer
 from events.answers import answer_errors as _answer_errors
 from events.answers import consent_errors
@@ -38,7 +38,6 @@ from events.errors import (
     InvalidState,
     NotFound,
     RegistrationClosed,
-    SessionFull,
     Unauthenticated,
 )
 from events.hosting import Actor, may
@@ -61,6 +60,8 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     locale: Locale = "en"
     #: the name in Chinese characters beside `name` in Latin script (陳大文 / Chan Tai Man)
     chinese_name: Annotated[str, Meta(max_length=50)] | None = None
+    access_code: Annotated[str, Meta(max_length=100)] | None = None
+    invitation: Annotated[str, Meta(max_length=200)] | None = None
     #: true: the attendee accepts the event's consent line (required when it has one)
     consent: bool = False
 
@@ -68,7 +69,7 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
 class RegistrationOut(msgspec.Struct):
     id: str
     event_id: str
-    status: Literal["confirmed", "waitlisted", "cancelled"]
+    status: Literal["confirmed", "waitlisted", "cancelled", "pending", "rejected"]
     waitlist_position: int | None
     name: str
     chinese_name: str | None
@@ -82,6 +83,7 @@ class RegistrationOut(msgspec.Struct):
     locale: Locale
     created_at: datetime
     cancelled_at: datetime | None
+    rejection_reason: str | None = None
     #: the first time the attendee's calendar accepted the invite (replies.py)
     accepted_at: datetime | None = None
     #: the last answer the attendee's calendar sent: ACCEPTED, DECLINED or TENTATIVE
@@ -138,10 +140,14 @@ async def _register(
     fields = _validated(data, target)
     sessions = fields.pop("session_ids")
     try:
-        if sessions:
+        if _admission(target, data):  # approval, invitations, codes: not the hot path
+            if not target["fresh"]:
+                raise _Changed()  # decided on a fresh read only
+            created = await access.admit(conn, target, data, fields, sessions, now)
+        elif sessions:
             async with conn.transaction():
                 created = await _insert(conn, target, fields, now)
-                await _attach_sessions(conn, created, sessions)
+                await seats.attach_sessions(conn, created, sessions)
         else:
             created = await _insert(conn, target, fields, now)
     except asyncpg.UniqueViolationError:
@@ -155,6 +161,15 @@ async def _register(
         found = await q.registration(conn, created["id"])  # the live position, sessions in order
     assert found is not None
     return await render(conn, found, base_url=base_url, with_secret=True)
+
+
+def _admission(target: Row, data: RegistrationIn) -> bool:
+    return bool(
+        target["approval"] != "none"
+        or target["invite_only"]
+        or data.access_code is not None
+        or data.invitation is not None
+    )
 
 
 def _check_open(target: Row, now: datetime) -> None:
@@ -190,14 +205,6 @@ async def _insert(conn: Connection, target: Row, fields: dict[str, Any], now: da
     if not target["waitlist"]:
         raise EventFull()
     return await q.insert_waitlisted(conn, event_id, fields, now)
-
-
-async def _attach_sessions(conn: Connection, created: Row, sessions: list[UUID]) -> None:
-    await q.insert_sessions(conn, created["id"], sessions)
-    if created["status"] == "confirmed":
-        claimed = await q.claim_session_seats(conn, sessions)
-        if len(claimed) != len(sessions):
-            raise SessionFull(full=[str(s) for s in sessions if s not in claimed])
 
 
 def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
@@ -294,6 +301,7 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         locale=r["locale"],
         created_at=r["created_at"],
         cancelled_at=r["cancelled_at"],
+        rejection_reason=r.get("rejection_reason"),
         accepted_at=r.get("accepted_at"),
         calendar_reply=r.get("calendar_reply"),
         consent=r.get("consent"),
@@ -317,7 +325,7 @@ async def cancel(
     async with conn.transaction():
         current = await q.registration(conn, registration["id"], lock=True)
         assert current is not None
-        if current["status"] == "cancelled":
+        if current["status"] in ("cancelled", "rejected"):  # over already
             return current
         await q.set_cancelled(conn, current["id"], now, by)
         who = actor or (audit.attendee(current) if by == "attendee" else audit.system(by))
@@ -332,9 +340,8 @@ async def cancel(
         )
         if current["status"] == "confirmed":
             await q.release_session_seats(conn, current["id"])
-            await q.release_seat(conn, current["event_id"], current["shard"])
-            for head in await q.waitlist_head(conn, current["event_id"], 1):
-                await _confirm(conn, head, current["event_id"], current["shard"], now, who)
+        if current["shard"] is not None:  # confirmed, or pending holding a seat
+            await seats.free_seat(conn, current["event_id"], current["shard"], now, who)
     found = await q.registration(conn, registration["id"])
     assert found is not None
     return found
@@ -351,38 +358,14 @@ async def promote(
         free = [s["shard"] for s in shards if s["confirmed"] < s["capacity"]]
         if free:
             by = actor or audit.system("waitlist")
-            await _confirm(conn, registration["id"], registration["event_id"], free[0], now, by)
+            await seats.move_up(
+                conn, registration["id"], registration["event_id"], free[0], now, by
+            )
         else:
             await q.move_to_front(conn, registration["id"], registration["event_id"])
     found = await q.registration(conn, registration["id"])
     assert found is not None
     return found
-
-
-async def _confirm(
-    conn: Connection,
-    registration_id: UUID,
-    event_id: UUID,
-    shard: int,
-    now: datetime,
-    by: Actor | audit.Who,
-) -> None:
-    await q.confirm_waitlisted(conn, registration_id, event_id, shard, now)
-    await audit.record(
-        conn,
-        by,
-        "registration.promoted",
-        ("registration", registration_id),
-        {"status": ["waitlisted", "confirmed"]},
-        event_id=event_id,
-        now=now,
-    )
-    found = await q.registration(conn, registration_id)
-    assert found is not None
-    wanted = list(found["session_ids"])
-    if wanted:
-        claimed = await q.claim_session_seats(conn, wanted)
-        await q.drop_sessions(conn, registration_id, [s for s in wanted if s not in claimed])
 
 
 async def fill_free_seats(conn: Connection, event_id: UUID, now: datetime) -> int:
@@ -392,7 +375,7 @@ async def fill_free_seats(conn: Connection, event_id: UUID, now: datetime) -> in
         free = [s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"])]
         heads = await q.waitlist_head(conn, event_id, len(free)) if free else []
         for head, shard in zip(heads, free, strict=False):
-            await _confirm(conn, head, event_id, shard, now, audit.system("waitlist"))
+            await seats.move_up(conn, head, event_id, shard, now, audit.system("waitlist"))
     return len(heads)
 
 

@@ -537,6 +537,8 @@ async def test_stats(client: httpx.AsyncClient, partner: Partner) -> None:
             "checked_in": 1,
             "expected": 1,
             "inside": 1,
+            "pending": 0,
+            "rejected": 0,
         }
 
 

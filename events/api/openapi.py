@@ -31,9 +31,15 @@ _ERROR_TEXT = {
     413: "Body over 1 MiB",
     415: "Body is not application/json",
     422: "Invalid input",
-    429: "Rate limited",
-    503: "Database unavailable",
+    429: "Rate limited (rate-limited); try again after Retry-After",
+    503: "The database is unavailable (database-unavailable: nothing was done); try again after"
+    " Retry-After",
 }
+_WRITE_503 = (
+    "The database is unavailable (database-unavailable: nothing was done), or the outcome of"
+    " this write is unknown (outcome-unknown); either way send it again after Retry-After,"
+    " with the same Idempotency-Key"
+)
 
 
 def build(endpoints: list[Endpoint]) -> dict[str, Any]:
@@ -116,6 +122,9 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
         )
     if body is not None:
         op["requestBody"] = {"required": True, "content": {JSON: {"schema": body}}}
+    elif e.request_media_type is not None:
+        text = {"schema": {"type": "string"}}
+        op["requestBody"] = {"required": True, "content": {e.request_media_type: text}}
     ok: dict[str, Any] = {"description": "OK"}
     if response is not None:
         ok["content"] = {e.media_type: {"schema": response}}
@@ -123,7 +132,7 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
         ok["content"] = {e.media_type: {"schema": {"type": "string"}}}
     op["responses"][str(e.status)] = ok
     codes = set(e.errors) | {503}
-    if body is not None:
+    if body is not None or e.request_media_type is not None:
         codes |= {413, 415, 422}
     if e.auth not in ("none",):
         codes |= {401, 403, 404}
@@ -131,8 +140,9 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
         codes.add(429)
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(name="Problem")}}}
     for code in sorted(codes):
+        description = _WRITE_503 if code == 503 and e.writes else _ERROR_TEXT.get(code, "Error")
         op["responses"][str(code)] = {
-            "description": _ERROR_TEXT.get(code, "Error"),
+            "description": description,
             "content": problem,
         }
     return op

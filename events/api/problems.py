@@ -61,9 +61,9 @@ def http_problem(status: int, detail: str | None = None) -> dict[str, Any]:
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if exc.status == 503:
-        headers = {"Retry-After": "2"}
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
     return problem_response(exc.problem(), headers)
 
 

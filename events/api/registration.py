@@ -24,7 +24,7 @@ api = Router("registrations")
     idempotent=True,
     rate_limit="register",
     transaction=False,
-    errors=(404, 409),
+    errors=(403, 404, 409),
 )
 async def register(call: Call) -> RegistrationOut:
     return await registration.register(

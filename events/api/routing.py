@@ -75,6 +75,7 @@ class Endpoint:
     media_type: str = JSON
     errors: tuple[int, ...] = ()
     transaction: bool = True  # False: the domain call makes its own (a measured hot path)
+    request_media_type: str | None = None  # a body that is not JSON, read by the handler
 
     @property
     def writes(self) -> bool:
@@ -110,6 +111,12 @@ class Router:
 
     def delete(self, path: str, summary: str, **options: Any) -> Callable[[Handler], Handler]:
         return self.route("DELETE", path, summary, **options)
+
+
+def client_address(request: Request) -> str | None:
+    """The client's address: behind a trusted proxy, the one it forwards (uvicorn's proxy
+    headers middleware has put it in the scope already)."""
+    return request.client.host if request.client else None
 
 
 def bearer_token(request: Request) -> str | None:
@@ -191,13 +198,15 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
         body = decode(raw, request.headers.get("content-type"), endpoint.body)
     state = request.app.state
     if endpoint.rate_limit:
-        state.limiter.check(endpoint.rate_limit, request)
+        await state.limiter.check(endpoint.rate_limit, client_address(request))
     now = state.clock()
     token = bearer_token(request)
     key = request.headers.get("idempotency-key") if endpoint.idempotent else None
     in_transaction = endpoint.writes and (endpoint.transaction or key is not None)
-    use = state.db.transaction if in_transaction else state.db.connection
-    async with use() as conn:
+    opened = (
+        state.db.transaction() if in_transaction else state.db.connection(writes=endpoint.writes)
+    )
+    async with opened as conn:
         actor, secret = await _caller(conn, endpoint, request, token)
         call = Call(request, conn, actor, now, body, secret)
         if key is None:

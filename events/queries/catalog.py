@@ -13,6 +13,7 @@ _EVENT = (
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
     " e.reentry,"
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.translations, e.revision,"
+    " e.approval, e.invite_only,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
     " e.retention_days, e.consent_text, e.privacy_url,"
     " h.host_ids, h.host_slugs, h.host_roles"
@@ -39,6 +40,8 @@ EVENT_COLUMNS = (
     "registration_opens_at",
     "registration_closes_at",
     "questions",
+    "approval",
+    "invite_only",
     "translations",
     "calendar_replies",
     "retention_days",

@@ -38,6 +38,7 @@ _EVENT = (
 
 _INVITE = (
     "SELECT r.id, r.seq, r.name, r.email, r.locale, r.status, r.updated_at, r.confirmed_at,"
+    " r.rejection_reason,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
     "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"

@@ -8,7 +8,7 @@ from uuid import UUID
 from events.queries import Connection, Row, rows
 
 _COLUMNS = (
-    "id, kind, registration_id, revision, status, attempts, claim, created_at,"
+    "id, kind, registration_id, guest_id, revision, status, attempts, claim, created_at,"
     " next_attempt_at, sent_at, last_error"
 )
 

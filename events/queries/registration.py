@@ -54,7 +54,8 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
     return row(
         await conn.fetchrow(
             "SELECT e.id, e.version, e.status, e.waitlist, e.starts_at, e.registration_opens_at,"
-            " e.registration_closes_at, e.questions, e.timezone, e.consent_text,"
+            " e.registration_closes_at, e.questions, e.timezone, e.approval, e.invite_only,"
+            " e.consent_text,"
             " coalesce(array(SELECT s.id FROM sessions s WHERE s.event_id = e.id), '{}')"
             "   AS session_ids,"
             " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
@@ -190,6 +191,7 @@ _REGISTRATION = (
     "SELECT r.id, r.seq, r.event_id, r.name, r.chinese_name, r.email, r.locale, r.answers,"
     " r.status, r.shard,"
     " r.ticket_version, r.created_at, r.confirmed_at, r.cancelled_at, r.cancelled_by, r.updated_at,"
+    " r.approval_needed, r.rejection_reason, r.decided_at, r.access_code_id, r.guest_id,"
     " r.accepted_at, r.calendar_reply, r.consent, r.consent_at, r.erased_at,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
@@ -263,22 +265,6 @@ async def waitlist_head(conn: Connection, event_id: UUID, count: int) -> list[UU
     ]
 
 
-async def confirm_waitlisted(
-    conn: Connection, registration_id: UUID, event_id: UUID, shard: int, now: datetime
-) -> None:
-    """Give a waitlisted registration a seat of `shard` (whose row the caller has locked)."""
-    await conn.execute(
-        "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
-        "   WHERE event_id = $2 AND shard = $3 RETURNING shard)"
-        " UPDATE registrations SET status = 'confirmed', shard = (SELECT shard FROM seat),"
-        " waitlist_order = NULL, confirmed_at = $4, updated_at = $4 WHERE id = $1",
-        registration_id,
-        event_id,
-        shard,
-        now,
-    )
-
-
 async def has_free_seat(conn: Connection, event_id: UUID) -> bool:
     return bool(
         await conn.fetchval(
@@ -303,7 +289,9 @@ async def counts(conn: Connection, event_id: UUID) -> Row:
     record = await conn.fetchrow(
         "SELECT count(*) FILTER (WHERE status = 'confirmed') AS confirmed,"
         " count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted,"
-        " count(*) FILTER (WHERE status = 'cancelled') AS cancelled"
+        " count(*) FILTER (WHERE status = 'cancelled') AS cancelled,"
+        " count(*) FILTER (WHERE status = 'pending') AS pending,"
+        " count(*) FILTER (WHERE status = 'rejected') AS rejected"
         " FROM registrations WHERE event_id = $1",
         event_id,
     )

@@ -20,6 +20,7 @@ from events.errors import DomainError
 from events.web import (
     attendee,
     console,
+    console_access,
     console_account,
     console_attendees,
     console_dashboard,
@@ -47,6 +48,7 @@ def routes() -> list[BaseRoute]:
         Route("/scan.webmanifest", scan.manifest),
         Route("/scan-sw.js", scan.service_worker),
         *console.routes(),
+        *console_access.routes(),
         *console_attendees.routes(),
         *console_manage.routes(),
         *console_dashboard.routes(),
@@ -60,7 +62,7 @@ def routes() -> list[BaseRoute]:
 
 def _is_page(request: Request) -> bool:
     path = request.url.path
-    return not (path.startswith(("/api/", "/healthz")) or path == "/api")
+    return not (path.startswith(("/api/", "/healthz", "/readyz")) or path == "/api")
 
 
 async def domain_error(request: Request, exc: Exception) -> Response:
@@ -71,7 +73,10 @@ async def domain_error(request: Request, exc: Exception) -> Response:
         return console.to_sign_in(request)
     status = 404 if exc.status == 401 else exc.status  # a page link without its token
     title = ERROR_TITLES.get(status, ERROR_TITLES[400])
-    return error_page(request, status, title, ERROR_DETAILS.get(status))
+    page = error_page(request, status, title, ERROR_DETAILS.get(status))
+    if exc.retry_after is not None:
+        page.headers["Retry-After"] = str(exc.retry_after)
+    return page
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from events import audit, catalog, idempotency, privacy, registration, tickets
+from events.api.routing import client_address
 from events.catalog import EventOut
 from events.errors import DomainError, FieldError, InvalidInput, NotFound
 from events.hosting import ANONYMOUS
@@ -36,6 +37,8 @@ CONFLICTS = {
     "already-registered": N_("This email address is already registered for this event."),
     "session-full": N_("A session you chose is full. Please choose another."),
     "idempotency-key-reused": N_("This form was sent already. Reload the page to register again."),
+    "access-code-invalid": N_("This access code is not valid."),
+    "invitation-required": N_("This event is by invitation only: please enter your access code."),
 }
 FIELD_MESSAGES = {
     "name": N_("Please enter your name."),
@@ -67,16 +70,32 @@ async def event_page(request: Request) -> Response:
 async def _event_context(request: Request, conn: Connection, event: EventOut) -> dict[str, Any]:
     counts = await registration.counts(conn, {"id": catalog.parse_id(event.id)})
     seats_left = max(event.capacity - counts["confirmed"], 0)
+    guest = await _guest(conn, event, request.query_params.get("invitation"))
     return {
         "event": content.localize(event, lang_of(request)),
         "seats_left": seats_left,
         "state": _registration_state(request, event),
-        "values": {},
+        "invitation": guest["token"] if guest else None,
+        "values": {"name": guest["name"], "email": guest["email"]} if guest else {},
         "errors": {},
         "message": None,
         "form_id": secrets.token_urlsafe(16),
         "map_url": _map_url(event),
     }
+
+
+async def _guest(conn: Connection, event: EventOut, token: str | None) -> dict[str, Any] | None:
+    """The guest whose personal link this is (still invited, to this event), if any."""
+    if not token or len(token) > 200:
+        return None
+    from events.queries import guests as guests_q
+
+    guest = await guests_q.guest_for_page(conn, token)
+    if guest is None or str(guest["event_id"]) != event.id:
+        return None
+    if guest["status"] == "revoked" or guest["registration_id"] is not None:
+        return None
+    return guest
 
 
 def _registration_state(request: Request, event: EventOut) -> str:
@@ -117,8 +136,19 @@ def _registration_in(form: FormData, event: EventOut, lang: str) -> Registration
         raise InvalidInput(errors)
     sessions = [str(s) for s in form.getlist("sessions")][:100]
     chinese_name = str(form.get("chinese_name") or "").strip()[:50] or None
-    consent = bool(form.get("consent"))
-    return RegistrationIn(name, email, sessions, answers, lang, chinese_name, consent)  # type: ignore[arg-type]
+    code = str(form.get("access_code") or "").strip()[:100] or None
+    invitation = str(form.get("invitation") or "").strip()[:200] or None
+    return RegistrationIn(
+        name,
+        email,
+        sessions,
+        answers,
+        lang,  # type: ignore[arg-type]
+        chinese_name,
+        access_code=code,
+        invitation=invitation,
+        consent=bool(form.get("consent")),
+    )
 
 
 def field_errors(exc: InvalidInput) -> dict[str, str]:
@@ -139,7 +169,7 @@ def field_errors(exc: InvalidInput) -> dict[str, str]:
 async def register(request: Request) -> Response:
     """The form's POST. The form carries a one-time id: pressing Register twice (or going
     back and sending the same form again) replays the first answer instead of failing."""
-    request.app.state.limiter.check("register", request)
+    await request.app.state.limiter.check("register", client_address(request))
     slug = request.path_params["slug"]
     form = await form_of(request)
     async with connection(request) as conn:

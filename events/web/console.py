@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from events import accounts, analytics, catalog, checkin, directory, door_kit, hosting, partner_mail
 from events import attendees as attendee_list
+from events.api.routing import client_address
 from events.catalog import EventOut, EventPatch
 from events.errors import DomainError, InvalidInput, Unauthenticated
 from events.hosting import CohostIn, DoorTokenIn
@@ -117,7 +118,7 @@ async def dashboard(request: Request) -> Response:
 
 
 async def sign_in(request: Request) -> Response:
-    request.app.state.limiter.check("signin", request)
+    await request.app.state.limiter.check("signin", client_address(request))
     form = await form_of(request)
     try:
         async with connection(request, write=True) as conn:

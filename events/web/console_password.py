@@ -8,6 +8,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from events import partner_mail
+from events.api.routing import client_address
 from events.errors import InvalidInput
 from events.web.i18n import N_
 from events.web.render import connection, error_page, form_of, gettext_of, now, redirect, render
@@ -35,7 +36,7 @@ async def ask(request: Request) -> Response:
 
 
 async def send(request: Request) -> Response:
-    request.app.state.limiter.check("signin", request)
+    await request.app.state.limiter.check("signin", client_address(request))
     form = await form_of(request)
     _ = gettext_of(request)
     async with connection(request, write=True) as conn:

@@ -1,0 +1,97 @@
+"""Seats of an event for one registration: take one, give one back (to the waitlist).
+
+Every way of holding a seat (registering, a held pending application, approving, moving up
+from the waitlist) goes through the same shard counters (registration.py explains them), so
+`CHECK (confirmed <= capacity)` on every shard keeps each kind exact together. A seat is
+taken by one conditional statement per shard, re-checked under the shard's row lock, so
+concurrent takers never overbook and never miss a seat that was free when they looked.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from events import audit
+from events.errors import SessionFull
+from events.hosting import Actor
+from events.queries import Connection, Row
+from events.queries import registration as registration_q
+from events.queries import seats as q
+
+
+async def take_seat(conn: Connection, registration: Row, *, status: str, now: datetime) -> bool:
+    """Give `registration` a seat of its event with `status` (confirmed, or pending: held);
+    False when every seat is taken. Run it inside the caller's transaction."""
+    for shard in await q.free_shards(conn, registration["event_id"]):
+        seated = await q.seat_registration(
+            conn, registration["id"], registration["event_id"], shard, status=status, now=now
+        )
+        if seated is not None:
+            return True
+    return False
+
+
+async def free_seat(
+    conn: Connection, event_id: UUID, shard: int, now: datetime, by: Actor | audit.Who
+) -> None:
+    """Give back a seat of `shard` (its holder already left it): the head of the waitlist
+    takes that very seat, in the caller's transaction (`by` made it free, for the log)."""
+    await registration_q.release_seat(conn, event_id, shard)
+    for head in await registration_q.waitlist_head(conn, event_id, 1):
+        await move_up(conn, head, event_id, shard, now, by)
+
+
+async def move_up(
+    conn: Connection,
+    registration_id: UUID,
+    event_id: UUID,
+    shard: int,
+    now: datetime,
+    by: Actor | audit.Who,
+) -> None:
+    """`seat_waitlisted`, logged as registration.promoted (to confirmed, or to pending)."""
+    status = await seat_waitlisted(conn, registration_id, event_id, shard, now)
+    await audit.record(
+        conn,
+        by,
+        "registration.promoted",
+        ("registration", registration_id),
+        {"status": ["waitlisted", status]},
+        event_id=event_id,
+        now=now,
+    )
+
+
+async def seat_waitlisted(
+    conn: Connection, registration_id: UUID, event_id: UUID, shard: int, now: datetime
+) -> str:
+    """Move a waitlisted registration into a seat of `shard` (locked by the caller): it is
+    confirmed (its sessions claimed where they have room), or pending if not yet approved."""
+    status = await q.seat_waitlisted(conn, registration_id, event_id, shard, now)
+    if status == "confirmed":
+        await claim_sessions(conn, registration_id)
+    return status
+
+
+async def claim_sessions(conn: Connection, registration_id: UUID) -> None:
+    """A registration just confirmed takes a seat in each session it chose that has one;
+    sessions full by now are dropped from it."""
+    found = await registration_q.registration(conn, registration_id)
+    assert found is not None
+    wanted = list(found["session_ids"])
+    if wanted:
+        claimed = await registration_q.claim_session_seats(conn, wanted)
+        await registration_q.drop_sessions(
+            conn, registration_id, [s for s in wanted if s not in claimed]
+        )
+
+
+async def attach_sessions(conn: Connection, created: Row, sessions: list[UUID]) -> None:
+    """Record the sessions a new registration chose; a confirmed one takes their seats now
+    (all or nothing: SessionFull rolls the registration back)."""
+    await registration_q.insert_sessions(conn, created["id"], sessions)
+    if created["status"] == "confirmed":
+        claimed = await registration_q.claim_session_seats(conn, sessions)
+        if len(claimed) != len(sessions):
+            raise SessionFull(full=[str(s) for s in sessions if s not in claimed])
