@@ -7,7 +7,7 @@ invites carry it as SEQUENCE, so calendars replace the old copy.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import audit, registration, tickets
+from events import audit, privacy, registration, tickets
 from events import translations as tr
 from events.catalog_rules import EARLIEST as EARLIEST  # re-exported: callers use catalog.X
 from events.catalog_rules import LATEST as LATEST
@@ -26,7 +26,6 @@ from events.catalog_rules import valid_timezone as valid_timezone
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, require
 from events.paging import Page, PageRequest, page_of
-from events.privacy import ConsentText, PrivacyUrl, RetentionDays, check_event_fields
 from events.queries import Connection, Row
 from events.queries import catalog as q
 
@@ -76,9 +75,9 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     invite_only: bool = False
     translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
     calendar_replies: CalendarReplies = "cancel"
-    retention_days: RetentionDays = 180
-    consent_text: ConsentText = ""
-    privacy_url: PrivacyUrl = ""
+    retention_days: privacy.RetentionDays = 180
+    consent_text: privacy.ConsentText = ""
+    privacy_url: privacy.PrivacyUrl = ""
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -99,9 +98,9 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     invite_only: bool | UnsetType = UNSET
     translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
     calendar_replies: CalendarReplies | UnsetType = UNSET
-    retention_days: RetentionDays | UnsetType = UNSET
-    consent_text: ConsentText | UnsetType = UNSET
-    privacy_url: PrivacyUrl | UnsetType = UNSET
+    retention_days: privacy.RetentionDays | UnsetType = UNSET
+    consent_text: privacy.ConsentText | UnsetType = UNSET
+    privacy_url: privacy.PrivacyUrl | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
@@ -260,10 +259,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         revision=e["revision"],
         created_at=e["created_at"].astimezone(zone),
         updated_at=e["updated_at"].astimezone(zone),
-        retention_days=e["retention_days"],
-        retention_until=e["ends_at"].astimezone(zone) + timedelta(days=e["retention_days"]),
-        consent_text=e["consent_text"],
-        privacy_url=e["privacy_url"],
+        **privacy.event_fields_out(e),
     )
 
 
@@ -429,7 +425,7 @@ def _check_event(e: dict[str, Any]) -> None:
     errors = _check_times(e)
     if errors:
         raise InvalidInput(errors)
-    errors += check_event_fields(e)
+    errors += privacy.check_event_fields(e)
     if not valid_timezone(e["timezone"]):
         errors.append(FieldError("timezone", "must be an IANA time zone, e.g. Asia/Hong_Kong"))
     if e["ends_at"] <= e["starts_at"]:

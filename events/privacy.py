@@ -69,6 +69,16 @@ def retention_date(event: Row) -> datetime:
     return (ends + timedelta(days=days)).astimezone(ZoneInfo(event["timezone"]))
 
 
+def event_fields_out(event: Row) -> dict[str, Any]:
+    """The event's privacy fields as the API gives them (EventOut)."""
+    return {
+        "retention_days": event["retention_days"],
+        "retention_until": retention_date(event),
+        "consent_text": event["consent_text"],
+        "privacy_url": event["privacy_url"],
+    }
+
+
 def refuse_erased(found: Row) -> None:
     """Its ticket, calendar and ticket page are gone once its data is erased: 410."""
     if found.get("erased_at") is not None:
