@@ -93,6 +93,7 @@ async def privacy_event(
         questions=CHINESE,
         consent_text="I agree that my data is kept for this event.",
         privacy_url="https://example.org/privacy",
+        visibility="unlisted",  # off the shared home page, which lists the soonest 200
         **changes,
     )
 
