@@ -1,4 +1,4 @@
-"""Answers to an event's questions, checked against the questions (registration.py)."""
+"""Answers to an event's questions, checked against the questions (registration.py), and consent."""
 
 from __future__ import annotations
 
@@ -30,3 +30,10 @@ def answer_errors(answers: dict[str, Answer], questions: list[dict[str, Any]]) -
         elif kind == "text" and (not isinstance(value, str) or len(value) > 2000):
             errors.append(FieldError(field, "must be text of at most 2000 characters"))
     return errors
+
+
+def consent_errors(consent_text: str | None, accepted: bool) -> list[FieldError]:
+    """An event with a consent line takes only registrations that accept it (privacy.py)."""
+    if consent_text and not accepted:
+        return [FieldError("consent", "must be accepted to register")]
+    return []

@@ -28,6 +28,7 @@ from events.api import docs, openapi, probes
 from events.api import door as door_api
 from events.api import hosting as hosting_api
 from events.api import lifecycle as lifecycle_api
+from events.api import privacy as privacy_api
 from events.api import registration as registration_api
 from events.api import selfservice as selfservice_api
 from events.api import webhooks as webhooks_api
@@ -53,6 +54,7 @@ ROUTERS = [
     door_api.api,
     audit_api.api,
     webhooks_api.api,
+    privacy_api.api,
 ]
 
 

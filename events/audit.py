@@ -56,6 +56,8 @@ ACTIONS = (
     "registration.rejected",
     "registration.ticket_reissued",
     "registration.read",
+    "registration.exported",
+    "registration.erased",
     "registration.walk_in",
     "registrations.listed",
     "checkin.created",

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import audit, registration, tickets
+from events import audit, privacy, registration, tickets
 from events import translations as tr
 from events.catalog_rules import EARLIEST as EARLIEST  # re-exported: callers use catalog.X
 from events.catalog_rules import LATEST as LATEST
@@ -80,6 +80,9 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     reminders: Reminders = msgspec.field(default_factory=lambda: ["P1D"])
     translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
     calendar_replies: CalendarReplies = "cancel"
+    retention_days: privacy.RetentionDays = 180
+    consent_text: privacy.ConsentText = ""
+    privacy_url: privacy.PrivacyUrl = ""
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -102,6 +105,9 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     reminders: Reminders | UnsetType = UNSET
     translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
     calendar_replies: CalendarReplies | UnsetType = UNSET
+    retention_days: privacy.RetentionDays | UnsetType = UNSET
+    consent_text: privacy.ConsentText | UnsetType = UNSET
+    privacy_url: privacy.PrivacyUrl | UnsetType = UNSET
 
 
 class Host(msgspec.Struct):
@@ -167,6 +173,10 @@ class EventOut(msgspec.Struct):
     revision: int
     created_at: datetime
     updated_at: datetime
+    retention_days: int = 180
+    retention_until: datetime | None = None
+    consent_text: str = ""
+    privacy_url: str = ""
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -262,6 +272,7 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         revision=e["revision"],
         created_at=e["created_at"].astimezone(zone),
         updated_at=e["updated_at"].astimezone(zone),
+        **privacy.event_fields_out(e),
     )
 
 
@@ -435,6 +446,7 @@ def _check_event(e: dict[str, Any]) -> None:
     errors = _check_times(e)
     if errors:
         raise InvalidInput(errors)
+    errors += privacy.check_event_fields(e)
     if not valid_timezone(e["timezone"]):
         errors.append(FieldError("timezone", "must be an IANA time zone, e.g. Asia/Hong_Kong"))
     if e["ends_at"] <= e["starts_at"]:

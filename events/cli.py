@@ -1,4 +1,4 @@
-"""python -m events serve | worker | migrate | partner create | demo"""
+"""python -m events serve | worker | migrate | partner create | privacy export|erase | demo"""
 
 from __future__ import annotations
 
@@ -248,6 +248,24 @@ def cmd_inbound_list(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy(settings: Settings, args: argparse.Namespace) -> int:
+    """Every registration of an email, across events: its export, or its erasure (JSON)."""
+    from events import privacy
+    from events.api.routing import utcnow
+
+    async def work(db: Database) -> Any:
+        async with db.transaction() as conn:
+            if args.action == "export":
+                found = await privacy.export_by_email(
+                    conn, args.email, utcnow(), base_url=settings.base_url
+                )
+                return {"email": args.email, "registrations": found}
+            erased = await privacy.erase_by_email(conn, args.email, utcnow())
+            return {"email": args.email, "erased": erased}
+
+    return _print_outcome(settings, work)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m events",
@@ -313,6 +331,16 @@ def parser() -> argparse.ArgumentParser:
         help="only those with this outcome",
     )
     listing.set_defaults(run=cmd_inbound_list)
+    personal = sub.add_parser("privacy", help="personal data of an email").add_subparsers(
+        dest="action", required=True
+    )
+    for action, text in (
+        ("export", "print every registration of an email (across events) as JSON"),
+        ("erase", "cancel and erase every registration of an email (across events)"),
+    ):
+        command = personal.add_parser(action, help=text)
+        command.add_argument("--email", required=True)
+        command.set_defaults(run=cmd_privacy)
     demo = sub.add_parser("demo", help="load demo data (once; again is a no-op)")
     demo.set_defaults(run=cmd_demo)
     return p

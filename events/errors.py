@@ -21,6 +21,7 @@ The code is the last path segment of the problem's `type` and never changes once
     │   ├── AlreadyExists             already-exists
     │   ├── SessionHasRegistrations   session-has-registrations (delete without ?force=1)
     │   └── EventHasRegistrations     event-has-registrations (unpublish)
+    ├── RegistrationErased        410 registration-erased (its personal data was erased)
     ├── CheckinRefused            a scan that does not admit; `result` in the body
     │   ├── AlreadyCheckedIn      409 already-checked-in   (+ the first `checked_in_at`, `door`)
     │   ├── TicketCancelled       409 cancelled
@@ -202,6 +203,12 @@ class SessionHasRegistrations(Conflict):
 class EventHasRegistrations(Conflict):
     code = "event-has-registrations"
     title = "People are registered for this event"
+
+
+class RegistrationErased(DomainError):
+    status = 410
+    code = "registration-erased"
+    title = "The registration was erased"
 
 
 class CheckinRefused(DomainError):

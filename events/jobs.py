@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from events import accounts, idempotency, partner_mail, reminders
+from events import accounts, idempotency, partner_mail, privacy, reminders
 from events.db import Database
 from events.queries import Connection
 from events.queries import jobs as q
@@ -58,6 +58,7 @@ def default_jobs() -> list[Job]:
         Job("purge-console-sessions", timedelta(hours=1), purge_console_sessions),
         Job("reminders", timedelta(minutes=1), reminders.send_due_reminders),
         Job("send-partner-mail", timedelta(seconds=5), partner_mail.send_due),
+        Job("erase-expired", timedelta(hours=1), privacy.erase_expired),
     ]
 
 

@@ -36,3 +36,10 @@ class LruCache(Generic[K, V]):
 
     def clear(self) -> None:
         self.items.clear()
+
+    def discard_where(self, predicate: Callable[[K, V], bool]) -> int:
+        """Drop every entry for which `predicate(key, value)` holds; returns how many."""
+        gone = [k for k, v in self.items.items() if predicate(k, v)]
+        for key in gone:
+            del self.items[key]
+        return len(gone)

@@ -27,6 +27,7 @@ from events import access, audit, keys, names, seats, tickets
 from events.addresses import NotAnAddress, canonical
 from events.answers import Answer as Answer  # re-exported: callers use registration.Answer
 from events.answers import answer_errors as _answer_errors
+from events.answers import consent_errors
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -65,6 +66,8 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     chinese_name: Annotated[str, Meta(max_length=50)] | None = None
     access_code: Annotated[str, Meta(max_length=100)] | None = None
     invitation: Annotated[str, Meta(max_length=200)] | None = None
+    #: true: the attendee accepts the event's consent line (required when it has one)
+    consent: bool = False
 
 
 class RegistrationOut(msgspec.Struct):
@@ -89,6 +92,9 @@ class RegistrationOut(msgspec.Struct):
     accepted_at: datetime | None = None
     #: the last answer the attendee's calendar sent: ACCEPTED, DECLINED or TENTATIVE
     calendar_reply: str | None = None
+    #: the event's consent line the attendee accepted, and when
+    consent: str | None = None
+    consent_at: datetime | None = None
 
 
 # --- registering ---------------------------------------------------------------------------
@@ -228,6 +234,8 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         elif sid not in session_ids:
             session_ids.append(sid)
     errors += _answer_errors(data.answers, target["questions"])
+    consent = target.get("consent_text") or None
+    errors += consent_errors(consent, data.consent)
     if errors:
         raise InvalidInput(errors)
     return {
@@ -237,6 +245,7 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         "email": email,
         "locale": data.locale,
         "answers": data.answers,
+        "consent": consent,
         "session_ids": session_ids,
     }
 
@@ -302,6 +311,8 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         rejection_reason=r.get("rejection_reason"),
         accepted_at=r.get("accepted_at"),
         calendar_reply=r.get("calendar_reply"),
+        consent=r.get("consent"),
+        consent_at=r.get("consent_at"),
     )
 
 

@@ -57,3 +57,8 @@ async def cached(
 def forget_local() -> None:
     """Drop this process's copies (tests: to show the database serves another worker)."""
     _local.clear()
+
+
+def forget_subject(subject: UUID) -> None:
+    """Drop this process's copies of one subject's files (an erasure)."""
+    _local.discard_where(lambda key, _: key[0] == subject)

@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -130,6 +131,30 @@ async def test_skip_approval_codes_confirm_at_once(
     slow = await register(client, event, "slow", access_code="ORDINARY")
     assert fast.json()["status"] == "confirmed" and fast.json()["ticket"] is not None
     assert slow.json()["status"] == "pending" and slow.json()["ticket"] is None
+
+
+@pytest.mark.parametrize("approval", ["screen", "hold"])
+async def test_registrations_by_code_keep_the_chinese_name_and_the_consent(
+    client: httpx.AsyncClient, partner: Partner, approval: str
+) -> None:
+    """The admission path stores what the ordinary one does: the Chinese name (found by the
+    door's search, Simplified or Traditional) and the consent the person accepted."""
+    event = await create_event(
+        client, partner, approval=approval, consent_text="I agree to the privacy terms"
+    )
+    await make_code(client, partner, event, code="DELEGATES")
+    refused = await register(client, event, "chan", access_code="DELEGATES", chinese_name="陳大文")
+    assert_problem(refused, 422, "invalid-input")  # no consent: refused
+    made = await register(
+        client, event, "chan", access_code="DELEGATES", chinese_name="陳大文", consent=True
+    )
+    assert made.status_code == 201, made.text
+    body = made.json()
+    assert body["chinese_name"] == "陳大文" and body["consent"] == "I agree to the privacy terms"
+    listed = await client.get(
+        f"/api/v1/events/{event['id']}/registrations", params={"q": "陈大文"}, headers=partner.auth
+    )
+    assert [r["id"] for r in listed.json()["items"]] == [body["id"]]
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])

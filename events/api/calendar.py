@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from events import ical, registration
+from events import ical, privacy, registration
 from events.api.routing import Call, Router
 from events.errors import InvalidInput
 from events.ical import FeedOut, FeedsOut
@@ -51,15 +51,17 @@ async def event_calendar(call: Call) -> Response:
 
 @api.get(
     "/api/v1/registrations/{registration_id}/invite.ics",
-    "The registration's calendar invite: METHOD:REQUEST, or CANCEL once cancelled",
+    "The registration's calendar invite: METHOD:REQUEST, or CANCEL once cancelled"
+    " (410 once its personal data is erased)",
     auth="attendee",
     media_type=ICS,
-    errors=(404,),
+    errors=(404, 410),
 )
 async def invite(call: Call) -> Response:
     found, _ = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
+    privacy.refuse_erased(found)
     settings = call.settings
     body = await ical.invite(
         call.conn,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from events import catalog, checkin, door_kit, registration, tickets
+from events import catalog, checkin, door_kit, privacy, registration, tickets
 from events.api.routing import Call, Router
 from events.checkin import BatchIn, BatchOut, CheckinOut, ScanIn, ScanResult, UndoIn
 from events.door_kit import AttendeeOut, CheckinKit, StatsOut
@@ -22,6 +22,7 @@ async def _qr(call: Call, render: str) -> Response:
     found, _ = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
+    privacy.refuse_erased(found)
     if found["status"] != "confirmed":
         raise NotFound("This registration has no ticket (it is not confirmed)")
     code = await tickets.code_for(call.conn, found)
@@ -39,6 +40,7 @@ async def _qr(call: Call, render: str) -> Response:
     "The ticket's QR code as PNG (?token= the access token, or a host)",
     auth="attendee",
     media_type="image/png",
+    errors=(410,),
 )
 async def qr_png(call: Call) -> Response:
     return await _qr(call, "png")
@@ -49,6 +51,7 @@ async def qr_png(call: Call) -> Response:
     "The ticket's QR code as SVG (?token= the access token, or a host)",
     auth="attendee",
     media_type="image/svg+xml",
+    errors=(410,),
 )
 async def qr_svg(call: Call) -> Response:
     return await _qr(call, "svg")

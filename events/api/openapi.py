@@ -29,6 +29,7 @@ _ERROR_TEXT = {
     408: "The body was not sent in time",
     404: "Not found, or not yours",
     409: "Conflicts with the current state",
+    410: "Gone: its personal data was erased",
     413: "Body over 1 MiB",
     415: "Body is not application/json",
     422: "Invalid input (a body, query parameter or header breaking the input policy)",

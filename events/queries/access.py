@@ -78,6 +78,15 @@ _COLUMNS = (
 )
 
 
+#: What the person gave beside name and email: their Chinese name, its search key (names.py),
+#: and the consent text they accepted (privacy.py), with its time.
+_PERSON = "chinese_name, search_key, consent, consent_at"
+
+
+def _person(fields: dict[str, Any]) -> list[Any]:
+    return [fields.get("chinese_name"), fields.get("search_key") or "", fields.get("consent")]
+
+
 def _values(event_id: UUID, fields: dict[str, Any], extra: dict[str, Any]) -> list[Any]:
     return [
         event_id,
@@ -107,16 +116,17 @@ async def insert_seated(
         await conn.fetchrow(
             "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
             "   WHERE event_id = $1 AND shard = $10 AND confirmed < capacity RETURNING shard),"
-            f" created AS (INSERT INTO registrations ({_COLUMNS}, status, shard, confirmed_at)"
+            f" created AS (INSERT INTO registrations ({_COLUMNS}, status, shard, confirmed_at,"
+            f" {_PERSON})"
             " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $11, seat.shard,"
-            " CASE WHEN $11 = 'confirmed' THEN $9::timestamptz END FROM seat "
-            + _RETURNING
-            + ")"
-            + _LOGGED,
+            " CASE WHEN $11 = 'confirmed' THEN $9::timestamptz END,"
+            " $12, $13, $14::text, CASE WHEN $14::text IS NULL THEN NULL ELSE $9::timestamptz END"
+            " FROM seat " + _RETURNING + ")" + _LOGGED,
             *_values(event_id, fields, extra),
             now,
             shard,
             status,
+            *_person(fields),
         )
     )
 
@@ -132,15 +142,18 @@ async def insert_unseated(
 ) -> Row:
     """Insert a registration without a seat: pending (screened) or waitlisted."""
     record = await conn.fetchrow(
-        f"WITH created AS (INSERT INTO registrations ({_COLUMNS}, status, waitlist_order)"
+        f"WITH created AS (INSERT INTO registrations ({_COLUMNS}, status, waitlist_order,"
+        f" {_PERSON})"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10,"
-        " CASE WHEN $10 = 'waitlisted' THEN nextval('registrations_waitlist_order') END) "
+        " CASE WHEN $10 = 'waitlisted' THEN nextval('registrations_waitlist_order') END,"
+        " $11, $12, $13::text, CASE WHEN $13::text IS NULL THEN NULL ELSE $9::timestamptz END) "
         + _RETURNING
         + ")"
         + _LOGGED,
         *_values(event_id, fields, extra),
         now,
         status,
+        *_person(fields),
     )
     assert record is not None
     return dict(record)

@@ -16,6 +16,7 @@ _EVENT = (
     " e.approval, e.invite_only,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
     " e.edits_close_at, e.reminders, e.cancel_reason,"
+    " e.retention_days, e.consent_text, e.privacy_url,"
     " h.host_ids, h.host_slugs, h.host_roles"
     " FROM events e CROSS JOIN LATERAL ("
     "   SELECT array_agg(hp.id ORDER BY eh.role = 'owner' DESC, eh.added_at) AS host_ids,"
@@ -46,6 +47,9 @@ EVENT_COLUMNS = (
     "reminders",
     "translations",
     "calendar_replies",
+    "retention_days",
+    "consent_text",
+    "privacy_url",
 )
 
 

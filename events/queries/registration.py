@@ -55,7 +55,7 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
         await conn.fetchrow(
             "SELECT e.id, e.version, e.status, e.waitlist, e.starts_at, e.registration_opens_at,"
             " e.registration_closes_at, e.questions, e.timezone, e.visibility, e.approval,"
-            " e.invite_only,"
+            " e.invite_only, e.consent_text,"
             " coalesce(array(SELECT s.id FROM sessions s WHERE s.event_id = e.id), '{}')"
             "   AS session_ids,"
             " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
@@ -69,8 +69,8 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
 #: Every column of a registration, so a fresh one needs no second read.
 _RETURNING = (
     "RETURNING id, seq, event_id, name, chinese_name, email, locale, answers, status, shard,"
-    " ticket_version,"
-    " created_at, confirmed_at, cancelled_at, cancelled_by, updated_at"
+    " ticket_version, created_at, confirmed_at, cancelled_at, cancelled_by, updated_at,"
+    " consent, consent_at"
 )
 
 
@@ -87,8 +87,10 @@ _LOGGED = (
 
 _INSERT_CONFIRMED = (
     ", created AS (INSERT INTO registrations (event_id, name, email, locale, answers, status,"
-    "   shard, created_at, confirmed_at, updated_at, chinese_name, search_key)"
-    " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7, $8, $9 FROM seat "
+    "   shard, created_at, confirmed_at, updated_at, chinese_name, search_key, consent,"
+    "   consent_at)"
+    " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7, $8, $9, $10::text,"
+    "   CASE WHEN $10::text IS NULL THEN NULL ELSE $7::timestamptz END FROM seat "
     + _RETURNING
     + ")"
     + _LOGGED
@@ -113,10 +115,11 @@ async def insert_confirmed(
         if version is None
         else "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
         "   WHERE event_id = $1 AND shard = $2 AND confirmed < capacity"
-        "   AND (SELECT version FROM events WHERE id = $1) = $10 RETURNING shard)"
+        "   AND (SELECT version FROM events WHERE id = $1) = $11 RETURNING shard)"
     )
     values = [event_id, shard, fields["name"], fields["email"], fields["locale"]]
     values += [fields["answers"], now, fields["chinese_name"], fields["search_key"]]
+    values += [fields.get("consent")]
     values += [] if version is None else [version]
     return row(await conn.fetchrow(seat + _INSERT_CONFIRMED, *values))
 
@@ -126,9 +129,13 @@ async def insert_waitlisted(
 ) -> Row:
     record = await conn.fetchrow(
         "WITH created AS (INSERT INTO registrations (event_id, name, email, locale, answers,"
-        "   status, waitlist_order, created_at, updated_at, chinese_name, search_key)"
+        "   status, waitlist_order, created_at, updated_at, chinese_name, search_key, consent,"
+        "   consent_at)"
         " VALUES ($1, $2, $3, $4, $5, 'waitlisted', nextval('registrations_waitlist_order'), $6,"
-        "   $6, $7, $8) " + _RETURNING + ")" + _LOGGED,
+        "   $6, $7, $8, $9::text, CASE WHEN $9::text IS NULL THEN NULL ELSE $6::timestamptz END) "
+        + _RETURNING
+        + ")"
+        + _LOGGED,
         event_id,
         fields["name"],
         fields["email"],
@@ -137,6 +144,7 @@ async def insert_waitlisted(
         now,
         fields["chinese_name"],
         fields["search_key"],
+        fields.get("consent"),
     )
     assert record is not None
     return dict(record)
@@ -184,7 +192,7 @@ _REGISTRATION = (
     " r.status, r.shard,"
     " r.ticket_version, r.created_at, r.confirmed_at, r.cancelled_at, r.cancelled_by, r.updated_at,"
     " r.approval_needed, r.rejection_reason, r.decided_at, r.access_code_id, r.guest_id,"
-    " r.accepted_at, r.calendar_reply,"
+    " r.accepted_at, r.calendar_reply, r.consent, r.consent_at, r.erased_at,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
     "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"

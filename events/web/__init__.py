@@ -32,7 +32,7 @@ from events.web import (
     selfservice_pages,
 )
 from events.web.i18n import N_
-from events.web.render import ERROR_TITLES, HERE, CsrfFailed, error_page
+from events.web.render import ERROR_DETAILS, ERROR_TITLES, HERE, CsrfFailed, error_page
 
 
 def routes() -> list[BaseRoute]:
@@ -47,6 +47,8 @@ def routes() -> list[BaseRoute]:
         Route("/tickets/{registration_id}/cancel", attendee.cancel, methods=["POST"]),
         Route("/tickets/{registration_id}/edit", selfservice_pages.edit_page),
         Route("/tickets/{registration_id}/edit", selfservice_pages.edit, methods=["POST"]),
+        Route("/tickets/{registration_id}/erase", attendee.ticket_page),
+        Route("/tickets/{registration_id}/erase", attendee.erase, methods=["POST"]),
         Route("/scan", scan.scanner),
         Route("/scan.webmanifest", scan.manifest),
         Route("/scan-sw.js", scan.service_worker),
@@ -75,7 +77,8 @@ async def domain_error(request: Request, exc: Exception) -> Response:
     if exc.status == 401 and request.url.path.startswith("/console"):
         return console.to_sign_in(request)
     status = 404 if exc.status == 401 else exc.status  # a page link without its token
-    page = error_page(request, status, ERROR_TITLES.get(status, ERROR_TITLES[400]))
+    title = ERROR_TITLES.get(status, ERROR_TITLES[400])
+    page = error_page(request, status, title, ERROR_DETAILS.get(status))
     if exc.retry_after is not None:
         page.headers["Retry-After"] = str(exc.retry_after)
     return page

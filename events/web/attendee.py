@@ -20,7 +20,7 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from events import catalog, idempotency, registration, selfservice, tickets
+from events import audit, catalog, idempotency, privacy, registration, selfservice, tickets
 from events.api.routing import client_address
 from events.catalog import EventOut
 from events.errors import DomainError, FieldError, InvalidInput, NotFound, Unauthenticated
@@ -48,6 +48,7 @@ FIELD_MESSAGES = {
     "required": N_("Please answer this question."),
     "answer": N_("Please check this answer."),
     "overlap": N_("These sessions overlap in time, so you can choose only one of them:"),
+    "consent": N_("Please accept this to register."),
 }
 
 
@@ -151,6 +152,7 @@ def _registration_in(form: FormData, event: EventOut, lang: str) -> Registration
         chinese_name,
         access_code=code,
         invitation=invitation,
+        consent=bool(form.get("consent")),
     )
 
 
@@ -261,6 +263,7 @@ async def _ticket(request: Request, conn: Connection) -> tuple[RegistrationOut, 
     found, _ = await registration.authorize(
         conn, ANONYMOUS, token or None, request.path_params["registration_id"]
     )
+    privacy.refuse_erased(found)
     out = await registration.render(
         conn, found, base_url=request.app.state.settings.base_url, with_secret=True
     )
@@ -290,6 +293,7 @@ async def ticket_page(request: Request) -> Response:
         "map_url": _map_url(shown),
         "token": request.query_params.get("token", ""),
         "confirm_cancel": request.url.path.endswith("/cancel"),
+        "confirm_erase": request.url.path.endswith("/erase"),
     }
     return render(request, "ticket.html", context, private=True)
 
@@ -301,4 +305,16 @@ async def cancel(request: Request) -> Response:
     async with connection(request) as conn:
         found, _ = await registration.authorize(conn, ANONYMOUS, token or None, rid)
         await registration.cancel(conn, found, by="attendee", now=now(request))
+    return redirect(request, f"/tickets/{rid}?token={token}")
+
+
+async def erase(request: Request) -> Response:
+    """The attendee erases their own registration (after the confirmation step): its page
+    then answers 410 and says why."""
+    form = await form_of(request)
+    token = str(form.get("token") or "")
+    rid = request.path_params["registration_id"]
+    async with connection(request, write=True) as conn:
+        found, _ = await registration.authorize(conn, ANONYMOUS, token or None, rid)
+        await privacy.erase(conn, found, audit.attendee(found), now(request))
     return redirect(request, f"/tickets/{rid}?token={token}")

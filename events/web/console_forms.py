@@ -31,6 +31,8 @@ MESSAGES = {
     "questions": N_("Each question needs a label; a choice needs options."),
     "partner": N_("No partner has this name: choose one from the list."),
     "label": N_("Please check this field."),
+    "retention_days": N_("Enter a number of days from 1 to 3650."),
+    "privacy_url": N_("Enter an address starting with https://."),
 }
 EVENT_FIELDS = (
     "title",
@@ -46,6 +48,9 @@ EVENT_FIELDS = (
     "registration_opens_at",
     "registration_closes_at",
     "calendar_replies",
+    "retention_days",
+    "consent_text",
+    "privacy_url",
 )
 
 
@@ -103,6 +108,7 @@ def event_fields(form: FormData) -> dict[str, Any]:
         errors.append(FieldError("capacity", "not a number"))
     opens = _when(form, "registration_opens_at", zone, errors)
     closes = _when(form, "registration_closes_at", zone, errors)
+    privacy = _privacy_fields(form, errors)
     if errors:
         raise InvalidInput(errors)
     venue = {"name": _text(form, "venue_name"), "address": _text(form, "venue_address")}
@@ -119,7 +125,23 @@ def event_fields(form: FormData) -> dict[str, Any]:
         "registration_opens_at": opens,
         "registration_closes_at": closes,
         "calendar_replies": _text(form, "calendar_replies") or "cancel",
+        **privacy,
     }
+
+
+def _privacy_fields(form: FormData, errors: list[FieldError]) -> dict[str, Any]:
+    """Retention and the consent line, when the form has them (privacy.py checks them)."""
+    out: dict[str, Any] = {}
+    if "retention_days" in form:
+        days = _text(form, "retention_days")
+        if not days.isdigit() or not 1 <= int(days) <= 3650:
+            errors.append(FieldError("retention_days", "not a number"))
+        else:
+            out["retention_days"] = int(days)
+    for name in ("consent_text", "privacy_url"):
+        if name in form:
+            out[name] = _text(form, name)
+    return out
 
 
 def event_in(form: FormData) -> EventIn:
@@ -152,6 +174,9 @@ def event_values(event: EventOut) -> dict[str, Any]:
         "registration_opens_at": local_input(event.registration_opens_at, zone),
         "registration_closes_at": local_input(event.registration_closes_at, zone),
         "calendar_replies": event.calendar_replies,
+        "retention_days": event.retention_days,
+        "consent_text": event.consent_text,
+        "privacy_url": event.privacy_url,
     }
 
 

@@ -170,6 +170,16 @@ async def connection(request: Request, *, write: bool = False) -> AsyncIterator[
         yield conn
 
 
+#: more words for an error where its title is not enough
+ERROR_DETAILS = {
+    410: N_(
+        "Its personal data (name, email address and answers) was erased, at the attendee's"
+        " request or because the event's retention period ended. Its ticket and calendar"
+        " links no longer work."
+    ),
+}
+
+
 def error_page(request: Request, status: int, title: str, detail: str | None = None) -> Response:
     return render(request, "error.html", {"title": title, "detail": detail}, status=status)
 
@@ -182,6 +192,7 @@ ERROR_TITLES = {
     404: N_("Page not found"),
     405: N_("This page cannot do that"),
     409: N_("That is not possible right now"),
+    410: N_("This registration was erased"),
     413: N_("That is too large"),
     422: N_("Please check what you entered"),
     429: N_("Too many attempts; please wait a minute and try again"),
