@@ -68,6 +68,7 @@ class Handler:
         self.domain = settings.reply_address.rpartition("@")[2].lower()
         self.clock = clock
         self.via = "smtp"
+        self.console_url = settings.base_url
 
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: Envelope, address: str, options: Any
@@ -90,6 +91,7 @@ class Handler:
                 via=self.via,
                 now=self.clock(),
                 mail_from=str(envelope.mail_from or ""),
+                console_url=self.console_url,
             )
         except DatabaseUnavailable:
             return "451 4.3.0 Try again later"
@@ -179,6 +181,7 @@ async def poll_once(db: Database, settings: Settings, now: datetime) -> int:
                 base=settings.reply_address,
                 via="imap",
                 now=now,
+                console_url=settings.base_url,
             )
             await _ok(client.uid("store", uid, "+FLAGS", "(\\Seen)"), "store")
             handled += 1

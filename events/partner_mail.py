@@ -18,6 +18,7 @@ import secrets
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
+from uuid import UUID
 
 import argon2
 
@@ -55,6 +56,31 @@ async def cohost_invited(
     for to in recipients:
         await q.insert(conn, "cohost-invitation", to, subject, body, now)
     return len(recipients)
+
+
+async def calendar_declined(
+    conn: Connection, registration_id: UUID, *, console_url: str, now: datetime
+) -> int:
+    """Tell every host of the event (its address and console users) that an attendee declined
+    the invite in their calendar and the event keeps the seat (`calendar_replies: notify`)."""
+    found = await q.decline_notice(conn, registration_id)
+    if found is None:
+        return 0
+    who, title = f"{found['name']} <{found['email']}>", found["title"]
+    link = f"{console_url}/console/events/{found['event_id']}/attendees"
+    subject = f"Declined in their calendar / 已在日曆中拒絕 / 已在日历中拒绝: {title}"
+    body = (
+        f"{who} declined the invite to “{title}” in their calendar. The registration is kept"
+        f" (the event's rule is to tell you); cancel it in the console if you wish: {link}\n\n"
+        f"{who} 已在日曆中拒絕「{title}」的邀請。登記仍然保留；如需取消，請到管理平台：{link}\n\n"
+        f"{who} 已在日历中拒绝“{title}”的邀请。登记仍然保留；如需取消，请到管理平台：{link}\n"
+    )
+    sent = 0
+    for partner_id in await q.host_partner_ids(conn, found["event_id"]):
+        for to in await q.partner_recipients(conn, partner_id):
+            await q.insert(conn, "calendar-decline", to, subject, body, now)
+            sent += 1
+    return sent
 
 
 async def request_reset(

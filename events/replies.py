@@ -21,7 +21,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from uuid import UUID
 
-from events import ical, itip, keys, registration
+from events import ical, itip, keys, partner_mail, registration
 from events.db import Database
 from events.queries import Connection, Row
 from events.queries import registration as registration_q
@@ -51,6 +51,7 @@ async def receive(
     via: str,
     now: datetime,
     mail_from: str = "",
+    console_url: str = "",
 ) -> Outcome:
     """Handle one inbound message (to whichever of `recipients` is a reply address)."""
     message = itip.parse_message(raw)
@@ -70,6 +71,10 @@ async def receive(
         else:
             recipient, registration_id = found
             outcome = await _apply(conn, message, registration_id, now)
+            if outcome.outcome == "notified":  # the hosts are told (partner_mail.py)
+                await partner_mail.calendar_declined(
+                    conn, registration_id, console_url=console_url, now=now
+                )
         await q.insert_inbound(
             conn,
             {

@@ -28,6 +28,7 @@ from starlette.applications import Starlette
 
 from events import inbound, replies, reply_address
 from events.db import Database
+from events.queries import partner_mail as partner_mail_q
 from events.settings import Settings
 from tests import dovecot
 from tests.conftest import Clock, Partner, create_event
@@ -303,6 +304,12 @@ async def test_notify_and_ignore_keep_the_seat(
     row = next(r for r in rows(page) if seated["email"] in r)
     assert "Declined in their calendar" in row  # ... and on the console's attendee desk
     await console.aclose()
+    async with db.connection() as conn:  # ... and with notify, each host is mailed
+        mailed = await partner_mail_q.sent_to(conn, f"{partner.slug}@example.org")
+    notices = [m for m in mailed if m["kind"] == "calendar-decline"]
+    assert len(notices) == (1 if rule == "notify" else 0)
+    if notices:
+        assert seated["email"] in notices[0]["body"] and "/attendees" in notices[0]["body"]
 
 
 async def test_the_rule_is_an_event_field(client: httpx.AsyncClient, partner: Partner) -> None:

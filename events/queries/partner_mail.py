@@ -122,3 +122,23 @@ async def set_password_of(conn: Connection, user_id: UUID, password_hash: str) -
         "UPDATE partner_users SET password_hash = $2 WHERE id = $1", user_id, password_hash
     )
     await conn.execute("DELETE FROM web_sessions WHERE user_id = $1", user_id)
+
+
+async def decline_notice(conn: Connection, registration_id: UUID) -> Row | None:
+    """Who declined and in which event, for the hosts' notice of a calendar decline."""
+    return row(
+        await conn.fetchrow(
+            "SELECT r.name, r.email, e.id AS event_id, e.title FROM registrations r"
+            " JOIN events e ON e.id = r.event_id WHERE r.id = $1",
+            registration_id,
+        )
+    )
+
+
+async def host_partner_ids(conn: Connection, event_id: UUID) -> list[UUID]:
+    return [
+        r["partner_id"]
+        for r in await conn.fetch(
+            "SELECT partner_id FROM event_hosts WHERE event_id = $1 ORDER BY role", event_id
+        )
+    ]
