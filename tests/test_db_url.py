@@ -47,7 +47,9 @@ async def test_a_multi_host_url_finds_the_writable_server_and_keeps_its_options(
     app = create_app(Settings(database_url=url, rate_limits="off", mail_worker=False))
     async with (
         app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://localhost"
+        ) as client,
     ):
         partner = await make_partner(app.state.db)
         created = await client.post("/api/v1/events", json=event_body(), headers=partner.auth)

@@ -37,7 +37,9 @@ MAX_ITEMS = 1_000
 #: raw UTF-8 sequences (C1 controls, U+2028/2029); a body with none of them and no size worth
 #: counting is clean without a walk (the registration hot path).
 _SUSPECT = re.compile(rb"\\|\x7f|\xc2[\x80-\x9f]|\xe2\x80[\xa8\xa9]")
-_WALK_ABOVE = 4096
+#: A body this short cannot hold a one-line text over MAX_LINE (a character is a byte at
+#: least), so only its characters need a look.
+_WALK_ABOVE = MAX_LINE
 
 
 def text_fault(value: str, *, multiline: bool = False) -> str | None:

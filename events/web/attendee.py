@@ -55,9 +55,12 @@ FIELD_MESSAGES = {
 async def home(request: Request) -> Response:
     query = (request.query_params.get("q") or "").strip()[:200]
     async with connection(request) as conn:
-        upcoming = await catalog.upcoming_events(conn, now(request))
+        # a search looks through every upcoming event (matched in each language, folded), not
+        # only the 200 soonest that the page lists without one
+        upcoming = await catalog.upcoming_events(conn, now(request), limit=5000 if query else 200)
     lang = lang_of(request)
-    shown = [content.localize(e, lang) for e in upcoming if content.matches(e, query)]
+    found = [e for e in upcoming if content.matches(e, query)][:200]
+    shown = [content.localize(e, lang) for e in found]
     return render(request, "home.html", {"events": shown, "q": query})
 
 
