@@ -23,6 +23,7 @@ from events.api import catalog as catalog_api
 from events.api import checkin as checkin_api
 from events.api import docs, openapi
 from events.api import hosting as hosting_api
+from events.api import online as online_api
 from events.api import registration as registration_api
 from events.api.problems import EXCEPTION_HANDLERS, BodyLimit, CatchAll
 from events.api.routing import Endpoint, starlette_route, utcnow
@@ -36,6 +37,7 @@ ROUTERS = [
     hosting_api.api,
     registration_api.api,
     approval_api.api,
+    online_api.api,
     access_api.api,
     calendar_api.api,
     checkin_api.api,

@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import registration, tickets
+from events import online, registration, tickets
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
-from events.hosting import Actor, require
+from events.hosting import Actor, may, require
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as q
@@ -67,6 +67,9 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     approval: Approval = "none"
     invite_only: bool = False
     calendar_replies: CalendarReplies = "cancel"
+    format: online.Format = "in_person"
+    online: online.OnlineIn | None = None
+    online_capacity: Capacity | None = None
 
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -85,6 +88,9 @@ class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     approval: Approval | UnsetType = UNSET
     invite_only: bool | UnsetType = UNSET
     calendar_replies: CalendarReplies | UnsetType = UNSET
+    format: online.Format | UnsetType = UNSET
+    online: online.OnlineIn | UnsetType | None = UNSET
+    online_capacity: Capacity | UnsetType | None = UNSET
 
 
 class Host(msgspec.Struct):
@@ -137,6 +143,11 @@ class EventOut(msgspec.Struct):
     approval: Approval
     invite_only: bool
     calendar_replies: CalendarReplies
+    format: online.Format
+    #: the host's meeting link is `online.url`, given to hosts only
+    online: online.OnlineOut | None
+    #: a hybrid event's online places (null: no limit); `capacity` is the seats in the room
+    online_capacity: int | None
     hosts: list[Host]
     sessions: list[SessionOut]
     revision: int
@@ -161,7 +172,7 @@ async def load_for(
 
 async def get_event(conn: Connection, actor: Actor, event_id: str) -> EventOut:
     event = await load_for(conn, actor, event_id, "read")
-    return (await render(conn, [event]))[0]
+    return (await render(conn, [event], actor=actor))[0]
 
 
 async def get_event_by_slug(conn: Connection, actor: Actor, slug: str) -> EventOut:
@@ -182,7 +193,8 @@ async def list_events(
         )
     else:
         found = await q.public_events(conn, after_seq=page.after_seq, limit=page.limit + 1)
-    return page_of(await render(conn, found), [e["seq"] for e in found], page.limit)
+    items = await render(conn, found, actor=actor)
+    return page_of(items, [e["seq"] for e in found], page.limit)
 
 
 async def upcoming_events(conn: Connection, now: datetime, *, limit: int = 200) -> list[EventOut]:
@@ -190,16 +202,22 @@ async def upcoming_events(conn: Connection, now: datetime, *, limit: int = 200) 
     return await render(conn, await q.upcoming_events(conn, now, limit))
 
 
-async def render(conn: Connection, events: list[Row]) -> list[EventOut]:
+async def render(
+    conn: Connection, events: list[Row], *, actor: Actor | None = None
+) -> list[EventOut]:
+    """Events as the API gives them; the host's meeting link only to `actor` if it hosts."""
     by_event: dict[UUID, list[SessionOut]] = {e["id"]: [] for e in events}
     zones = {e["id"]: ZoneInfo(e["timezone"]) for e in events}
     if events:
         for s in await q.sessions_of(conn, list(by_event)):
             by_event[s["event_id"]].append(session_out(s, zones[s["event_id"]]))
-    return [event_out(e, by_event[e["id"]]) for e in events]
+    return [
+        event_out(e, by_event[e["id"]], host=actor is not None and may(actor, "manage", e))
+        for e in events
+    ]
 
 
-def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
+def event_out(e: Row, sessions: list[SessionOut], *, host: bool = False) -> EventOut:
     zone = ZoneInfo(e["timezone"])
 
     def local(value: datetime | None) -> datetime | None:
@@ -225,6 +243,9 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         approval=e["approval"],
         invite_only=e["invite_only"],
         calendar_replies=e["calendar_replies"],
+        format=e["format"],
+        online=online.out(e, host=host),
+        online_capacity=e["online_capacity"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],
@@ -269,6 +290,8 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
 
     await insert_host(conn, event_id, owner.partner_id, "owner")
     await registration.open_capacity(conn, event_id, data.capacity)
+    if data.format == "hybrid":
+        await online.set_online_capacity(conn, event_id, data.online_capacity, now)
     return await get_event(conn, actor, str(event_id))
 
 
@@ -283,6 +306,7 @@ async def patch_event(
     changes = {k: v for k, v in changes.items() if event[k] != v}
     if "capacity" in changes:
         await registration.change_capacity(conn, event, changes["capacity"], now)
+    await online.event_changed(conn, event, changes, now)
     if changes:
         moved = bool(
             changes.keys()
@@ -359,7 +383,7 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
         out["venue_address"] = venue.address if venue else ""
     if "questions" in out:
         out["questions"] = msgspec.to_builtins(out["questions"])
-    return out
+    return online.columns(out)
 
 
 #: Times outside these years are refused: beyond them a time may not survive a conversion
@@ -381,6 +405,7 @@ def _check_event(e: dict[str, Any]) -> None:
     errors = _check_times(e)
     if errors:
         raise InvalidInput(errors)
+    errors += online.check(e)
     if not valid_timezone(e["timezone"]):
         errors.append(FieldError("timezone", "must be an IANA time zone, e.g. Asia/Hong_Kong"))
     if e["ends_at"] <= e["starts_at"]:

@@ -117,6 +117,9 @@ class AttendeeOut(msgspec.Struct):
     status: str
     checked_in_at: datetime | None
     ticket_code: str | None
+    #: `online` attendees have no ticket (nothing to admit at the door): they join online
+    attendance: str = "in_person"
+    joined_at: datetime | None = None
 
 
 class StatsOut(msgspec.Struct):
@@ -128,6 +131,13 @@ class StatsOut(msgspec.Struct):
     expected: int
     pending: int = 0
     rejected: int = 0
+    #: online attendees who used their join link (their online check-in)
+    joined: int = 0
+    #: of `confirmed` and `waitlisted`, those attending online (online events: all of them)
+    online_confirmed: int = 0
+    online_waitlisted: int = 0
+    #: a hybrid event's online places (null: no limit; `capacity` is the seats in the room)
+    online_capacity: int | None = None
 
 
 class CheckinKit(msgspec.Struct):
@@ -387,6 +397,9 @@ async def kit(conn: Connection, event: Row) -> tuple[bytes, str]:
     revoked: dict[str, str] = {}
     for r in await q.kit_registrations(conn, event["id"]):
         seq, version = int(r["seq"]), int(r["ticket_version"])
+        if r["status"] == "confirmed" and r["attendance"] == "online":  # no ticket to admit
+            revoked.update((tickets.code_of(key, seq, v), "online") for v in range(1, version + 1))
+            continue
         if r["status"] == "confirmed":
             names[str(seq)] = r["name"]
             if r["session_ids"]:
@@ -445,7 +458,7 @@ async def attendees(
 
 
 def _attendee(r: Row, key: tickets.EventKey, zone: ZoneInfo) -> AttendeeOut:
-    confirmed = r["status"] == "confirmed"
+    confirmed = r["status"] == "confirmed" and r["attendance"] != "online"
     return AttendeeOut(
         id=str(r["id"]),
         seq=int(r["seq"]),
@@ -456,6 +469,8 @@ def _attendee(r: Row, key: tickets.EventKey, zone: ZoneInfo) -> AttendeeOut:
         ticket_code=tickets.code_of(key, int(r["seq"]), int(r["ticket_version"]))
         if confirmed
         else None,
+        attendance=r["attendance"],
+        joined_at=r["joined_at"].astimezone(zone) if r["joined_at"] else None,
     )
 
 
@@ -471,4 +486,8 @@ async def stats(conn: Connection, event: Row) -> StatsOut:
         expected=max(counts["confirmed"] - checked_in, 0),
         pending=counts["pending"],
         rejected=counts["rejected"],
+        joined=counts["joined"],
+        online_confirmed=counts["online_confirmed"],
+        online_waitlisted=counts["online_waitlisted"],
+        online_capacity=event["online_capacity"] if event["format"] == "hybrid" else None,
     )

@@ -85,7 +85,11 @@ async def compose(conn: Connection, job: Row, settings: Settings, now: datetime)
     if r["confirmed_at"] is not None:  # waitlisted only: no seat, so nothing for a calendar
         reply_to = await reply_address.address_for(conn, settings.reply_address, r["id"])
         invite = ical.render_invite(
-            r, ticket_url=out.ticket_url, mail_from=settings.mail_from, reply_to=reply_to
+            r,
+            ticket_url=out.ticket_url,
+            mail_from=settings.mail_from,
+            reply_to=reply_to,
+            join_url=out.join_url,
         )
     qr = tickets.qr_png(out.ticket.code) if out.ticket and job["kind"] != "update" else None
     letter = _letter(job, r, out.ticket_url, feed, qr is not None)

@@ -23,7 +23,7 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import access, keys, seats, tickets
+from events import access, keys, online, seats, tickets
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -58,6 +58,8 @@ class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     locale: Locale = "en"
     access_code: Annotated[str, Meta(max_length=100)] | None = None
     invitation: Annotated[str, Meta(max_length=200)] | None = None
+    #: in the room or online (hybrid events); default: in_person, or online for online events
+    attendance: online.Attendance | None = None
 
 
 class RegistrationOut(msgspec.Struct):
@@ -81,6 +83,11 @@ class RegistrationOut(msgspec.Struct):
     accepted_at: datetime | None = None
     #: the last answer the attendee's calendar sent: ACCEPTED, DECLINED or TENTATIVE
     calendar_reply: str | None = None
+    attendance: online.Attendance = "in_person"
+    #: online attendees' personal link (`/join/<secret>`); they get no QR ticket
+    join_url: str | None = None
+    #: the first use of `join_url` inside its window: the online check-in
+    joined_at: datetime | None = None
 
 
 # --- registering ---------------------------------------------------------------------------
@@ -146,8 +153,11 @@ async def _register(
         # the hot path: the insert returned every column, and the rest is known
         found: Row | None = {**created, "waitlist_position": None, "session_ids": []}
     else:
-        if created["status"] == "waitlisted" and await q.has_free_seat(conn, target["id"]):
-            await fill_free_seats(conn, target["id"], now)  # a seat freed while we were queued
+        pool = bool(created["online_place"])
+        if created["status"] == "waitlisted" and await q.has_free_seat(
+            conn, target["id"], online=pool
+        ):
+            await fill_free_seats(conn, target["id"], now, online=pool)  # a seat freed meanwhile
         found = await q.registration(conn, created["id"])  # the live position, sessions in order
     assert found is not None
     return await render(conn, found, base_url=base_url, with_secret=True)
@@ -180,15 +190,16 @@ async def _insert(conn: Connection, target: Row, fields: dict[str, Any], now: da
     """A seat from a shard with one free, else the waitlist (or EventFull). From a remembered
     target (not `fresh`), only a seat at its version, else _Changed: the caller reads again."""
     event_id = target["id"]
+    free = target["free_online_shards" if fields["online_place"] else "free_shards"]
     if not target["fresh"]:
-        if not target["free_shards"]:  # full when last read: see whether it still is
+        if not free:  # full when last read: see whether it still is
             raise _Changed()
-        shard, version = random.choice(target["free_shards"]), target["version"]
+        shard, version = random.choice(free), target["version"]
         created = await q.insert_confirmed(conn, event_id, shard, fields, now, version=version)
         if created is None:  # that shard has filled up, or the event changed
             raise _Changed()
         return created
-    for shard in target["free_shards"]:
+    for shard in free:
         created = await q.insert_confirmed(conn, event_id, shard, fields, now)
         if created is not None:
             return created
@@ -214,14 +225,20 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         elif sid not in session_ids:
             session_ids.append(sid)
     errors += _answer_errors(data.answers, target["questions"])
+    attendance = online.attendance_for(target, data.attendance)
+    if isinstance(attendance, FieldError):
+        errors.append(attendance)
     if errors:
         raise InvalidInput(errors)
+    assert not isinstance(attendance, FieldError)
     return {
         "name": name,
         "email": email,
         "locale": data.locale,
         "answers": data.answers,
         "session_ids": session_ids,
+        "attendance": attendance[0],
+        "online_place": attendance[1],
     }
 
 
@@ -288,7 +305,10 @@ async def authorize(
 
 async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) -> RegistrationOut:
     token = await access_token(conn, r["id"])
-    ticket = await tickets.ticket_for(conn, r, token) if r["status"] == "confirmed" else None
+    remote = r.get("attendance") == "online"
+    confirmed = r["status"] == "confirmed" and not remote
+    ticket = await tickets.ticket_for(conn, r, token) if confirmed else None
+    join_url = await online.join_url(conn, r, base_url)
     return RegistrationOut(
         id=str(r["id"]),
         event_id=str(r["event_id"]),
@@ -308,6 +328,9 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         rejection_reason=r.get("rejection_reason"),
         accepted_at=r.get("accepted_at"),
         calendar_reply=r.get("calendar_reply"),
+        attendance=r.get("attendance", "in_person"),
+        join_url=join_url,
+        joined_at=r.get("joined_at"),
     )
 
 
@@ -336,7 +359,9 @@ async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
     if registration["status"] != "waitlisted":
         raise InvalidState("Only a waitlisted registration can be moved up")
     async with conn.transaction():
-        shards = await q.lock_shards(conn, registration["event_id"])
+        shards = await q.lock_shards(
+            conn, registration["event_id"], online=registration["online_place"]
+        )
         free = [s["shard"] for s in shards if s["confirmed"] < s["capacity"]]
         if free:
             await seats.seat_waitlisted(
@@ -349,12 +374,15 @@ async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
     return found
 
 
-async def fill_free_seats(conn: Connection, event_id: UUID, now: datetime) -> int:
-    """Give every free seat to the waitlist, in order; returns how many were promoted."""
+async def fill_free_seats(
+    conn: Connection, event_id: UUID, now: datetime, *, online: bool = False
+) -> int:
+    """Give every free seat (in the room, or a hybrid event's online places) to its waitlist,
+    in order; returns how many were promoted."""
     async with conn.transaction():
-        shards = await q.lock_shards(conn, event_id)
+        shards = await q.lock_shards(conn, event_id, online=online)
         free = [s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"])]
-        heads = await q.waitlist_head(conn, event_id, len(free)) if free else []
+        heads = await q.waitlist_head(conn, event_id, len(free), online=online) if free else []
         for head, shard in zip(heads, free, strict=False):
             await seats.seat_waitlisted(conn, head, event_id, shard, now)
     return len(heads)

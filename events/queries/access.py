@@ -74,7 +74,7 @@ async def use_code(conn: Connection, event_id: UUID, code: str, now: datetime) -
 
 _COLUMNS = (
     "event_id, name, email, locale, answers, approval_needed, access_code_id, guest_id,"
-    " created_at, updated_at"
+    " attendance, online_place, created_at, updated_at"
 )
 
 
@@ -88,6 +88,8 @@ def _values(event_id: UUID, fields: dict[str, Any], extra: dict[str, Any]) -> li
         extra["approval_needed"],
         extra["access_code_id"],
         extra["guest_id"],
+        fields["attendance"],
+        fields["online_place"],
     ]
 
 
@@ -106,10 +108,10 @@ async def insert_seated(
     return row(
         await conn.fetchrow(
             "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
-            "   WHERE event_id = $1 AND shard = $10 AND confirmed < capacity RETURNING shard)"
+            "   WHERE event_id = $1 AND shard = $12 AND confirmed < capacity RETURNING shard)"
             f" INSERT INTO registrations ({_COLUMNS}, status, shard, confirmed_at)"
-            " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $11, seat.shard,"
-            " CASE WHEN $11 = 'confirmed' THEN $9::timestamptz END FROM seat " + _RETURNING,
+            " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $13, seat.shard,"
+            " CASE WHEN $13 = 'confirmed' THEN $11::timestamptz END FROM seat " + _RETURNING,
             *_values(event_id, fields, extra),
             now,
             shard,
@@ -130,8 +132,8 @@ async def insert_unseated(
     """Insert a registration without a seat: pending (screened) or waitlisted."""
     record = await conn.fetchrow(
         f"INSERT INTO registrations ({_COLUMNS}, status, waitlist_order)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10,"
-        " CASE WHEN $10 = 'waitlisted' THEN nextval('registrations_waitlist_order') END) "
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12,"
+        " CASE WHEN $12 = 'waitlisted' THEN nextval('registrations_waitlist_order') END) "
         + _RETURNING,
         *_values(event_id, fields, extra),
         now,

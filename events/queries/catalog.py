@@ -12,7 +12,8 @@ _EVENT = (
     "SELECT e.id, e.seq, e.slug, e.owner_id, e.title, e.description, e.timezone, e.starts_at,"
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.revision,"
-    " e.approval, e.invite_only,"
+    " e.approval, e.invite_only, e.format, e.online_url, e.online_instructions,"
+    " e.online_reveal_before, e.online_capacity,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
     " h.host_ids, h.host_slugs, h.host_roles"
     " FROM events e CROSS JOIN LATERAL ("
@@ -40,6 +41,11 @@ EVENT_COLUMNS = (
     "approval",
     "invite_only",
     "calendar_replies",
+    "format",
+    "online_url",
+    "online_instructions",
+    "online_reveal_before",
+    "online_capacity",
 )
 
 

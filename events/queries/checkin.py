@@ -149,7 +149,7 @@ async def kit_registrations(conn: Connection, event_id: UUID) -> list[Row]:
     """Every registration of the event that ever had a ticket, with what a door shows."""
     return rows(
         await conn.fetch(
-            "SELECT r.seq, r.name, r.status, r.ticket_version,"
+            "SELECT r.seq, r.name, r.status, r.ticket_version, r.attendance,"
             " coalesce((SELECT array_agg(rs.session_id ORDER BY rs.session_id)"
             "   FROM registration_sessions rs WHERE rs.registration_id = r.id), '{}')"
             "   AS session_ids,"
@@ -169,6 +169,7 @@ async def attendees(
     return rows(
         await conn.fetch(
             "SELECT r.id, r.seq, r.event_id, r.name, r.email, r.status, r.ticket_version,"
+            " r.attendance, r.joined_at,"
             " (SELECT c.checked_in_at FROM checkins c WHERE c.registration_id = r.id"
             "   AND c.scope = r.event_id AND c.undone_at IS NULL) AS checked_in_at"
             " FROM registrations r WHERE r.event_id = $1"

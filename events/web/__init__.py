@@ -17,7 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from events.api import problems
 from events.errors import DomainError
-from events.web import attendee, console, console_access, scan
+from events.web import attendee, console, console_access, join, scan
 from events.web.i18n import N_
 from events.web.render import ERROR_TITLES, HERE, CsrfFailed, error_page
 
@@ -31,6 +31,7 @@ def routes() -> list[BaseRoute]:
         Route("/tickets/{registration_id}/cancel", attendee.ticket_page),
         Route("/tickets/{registration_id}/cancel", attendee.cancel, methods=["POST"]),
         Route("/scan", scan.scanner),
+        Route("/join/{secret}", join.join),
         *console.routes(),
         *console_access.routes(),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
