@@ -6,9 +6,7 @@ invites carry it as SEQUENCE, so calendars replace the old copy.
 
 from __future__ import annotations
 
-import re
 import secrets
-import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -17,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import online, registration, tickets
+from events import online, registration, slugs, tickets
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, may, require
 from events.paging import Page, PageRequest, page_of
@@ -278,7 +276,7 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
     assert owner.partner_id is not None
     fields = _columns(msgspec.structs.asdict(data))
     _check_event(fields)
-    base = slugify(data.title)
+    base = slugs.slugify(data.title)
     for attempt in range(8):
         slug = base if attempt == 0 else f"{base}-{secrets.token_hex(2)}"
         event_id = await q.insert_event(conn, owner.partner_id, slug, fields)
@@ -441,12 +439,6 @@ def valid_timezone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
-
-
-def slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
-    return slug or f"event-{secrets.token_hex(3)}"
 
 
 def parse_id(value: UUID | str) -> UUID | None:

@@ -41,7 +41,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from events import ical, mail_text, registration, reply_address, tickets
+from events import feeds, ical, mail_text, registration, reply_address, tickets
 from events.db import Database
 from events.errors import DatabaseUnavailable
 from events.queries import Connection, Row
@@ -80,7 +80,7 @@ async def compose(conn: Connection, job: Row, settings: Settings, now: datetime)
     full = await registration_q.registration(conn, r["id"])
     assert full is not None
     out = await registration.render(conn, full, base_url=settings.base_url, with_secret=False)
-    feed = await ical.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
+    feed = await feeds.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
     invite = None
     if r["confirmed_at"] is not None:  # waitlisted only: no seat, so nothing for a calendar
         reply_to = await reply_address.address_for(conn, settings.reply_address, r["id"])

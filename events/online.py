@@ -113,7 +113,9 @@ def out(e: Row, *, host: bool) -> OnlineOut | None:
     )
 
 
-async def event_changed(conn: Connection, event: Row, changes: dict[str, Any], now: datetime) -> None:
+async def event_changed(
+    conn: Connection, event: Row, changes: dict[str, Any], now: datetime
+) -> None:
     """After the event's row took `changes`: a change of format only while nobody is
     registered; a hybrid event's online places follow `online_capacity`."""
     if "format" in changes and await q.live_registrations(conn, event["id"]):

@@ -381,8 +381,9 @@ async def fill_free_seats(
     in order; returns how many were promoted."""
     async with conn.transaction():
         shards = await q.lock_shards(conn, event_id, online=online)
-        free = [s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"])]
-        heads = await q.waitlist_head(conn, event_id, len(free), online=online) if free else []
+        room = min(sum(s["capacity"] - s["confirmed"] for s in shards), 1_000_000)
+        heads = await q.waitlist_head(conn, event_id, room, online=online) if room else []
+        free = (s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"]))
         for head, shard in zip(heads, free, strict=False):
             await seats.seat_waitlisted(conn, head, event_id, shard, now)
     return len(heads)

@@ -163,7 +163,13 @@ async def test_each_kind_fills_and_waitlists_on_its_own(
     client: httpx.AsyncClient, partner: Partner
 ) -> None:
     event = await create_event(
-        client, partner, format="hybrid", online=ONLINE, capacity=2, online_capacity=1, waitlist=True
+        client,
+        partner,
+        format="hybrid",
+        online=ONLINE,
+        capacity=2,
+        online_capacity=1,
+        waitlist=True,
     )
     room = [(await register(client, event, f"r{i}@example.org")).json() for i in range(3)]
     web = [
@@ -202,7 +208,13 @@ async def test_full_without_waitlist_refuses_each_kind(
     client: httpx.AsyncClient, partner: Partner
 ) -> None:
     event = await create_event(
-        client, partner, format="hybrid", online=ONLINE, capacity=1, online_capacity=1, waitlist=False
+        client,
+        partner,
+        format="hybrid",
+        online=ONLINE,
+        capacity=1,
+        online_capacity=1,
+        waitlist=False,
     )
     assert (await register(client, event, "a@example.org")).status_code == 201
     assert_problem(await register(client, event, "b@example.org"), 409, "event-full")
@@ -337,7 +349,9 @@ async def test_pages_in_three_languages(client: httpx.AsyncClient, partner: Part
     assert page.status_code == 200 and "线上" in page.text
 
 
-async def test_register_online_through_the_page(client: httpx.AsyncClient, partner: Partner) -> None:
+async def test_register_online_through_the_page(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
     event = await create_event(
         client, partner, format="hybrid", online=ONLINE, capacity=3, online_capacity=4
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from events import feeds as feed_files
 from events import ical, registration
 from events.api.routing import Call, Router
-from events.ical import FeedOut, FeedsOut
+from events.feeds import FeedOut, FeedsOut
 
 api = Router("calendar")
 ICS = "text/calendar"
@@ -75,7 +76,7 @@ async def attendee_feed_link(call: Call) -> FeedOut:
     found, _ = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
-    return await ical.attendee_feed_link(call.conn, found, base_url=call.settings.base_url)
+    return await feed_files.attendee_feed_link(call.conn, found, base_url=call.settings.base_url)
 
 
 @api.get(
@@ -84,7 +85,7 @@ async def attendee_feed_link(call: Call) -> FeedOut:
     response=FeedsOut,
 )
 async def feeds(call: Call) -> FeedsOut:
-    return await ical.feeds(call.conn, call.actor, base_url=call.settings.base_url)
+    return await feed_files.feeds(call.conn, call.actor, base_url=call.settings.base_url)
 
 
 @api.get(
@@ -96,7 +97,7 @@ async def feeds(call: Call) -> FeedsOut:
     errors=(404,),
 )
 async def attendee_feed(call: Call) -> Response:
-    body = await ical.attendee_feed(
+    body = await feed_files.attendee_feed(
         call.conn,
         call.path("token"),
         base_url=call.settings.base_url,
@@ -114,7 +115,7 @@ async def attendee_feed(call: Call) -> Response:
     errors=(404,),
 )
 async def partner_feed(call: Call) -> Response:
-    body = await ical.partner_feed(
+    body = await feed_files.partner_feed(
         call.conn,
         call.path("token"),
         base_url=call.settings.base_url,

@@ -63,11 +63,18 @@ async def event_page(request: Request) -> Response:
 
 async def _event_context(request: Request, conn: Connection, event: EventOut) -> dict[str, Any]:
     counts = await registration.counts(conn, {"id": catalog.parse_id(event.id)})
-    seats_left = max(event.capacity - counts["confirmed"], 0)
+    online_count = counts["online_confirmed"] if event.format == "hybrid" else 0
+    seats_left = max(event.capacity - counts["confirmed"] + online_count, 0)
+    online_left = None
+    if event.format == "hybrid" and event.online_capacity is not None:
+        online_left = max(event.online_capacity - online_count, 0)
+    if event.format != "hybrid":
+        online_left = 0
     guest = await _guest(conn, event, request.query_params.get("invitation"))
     return {
         "event": event,
         "seats_left": seats_left,
+        "online_left": online_left,
         "state": _registration_state(request, event),
         "invitation": guest["token"] if guest else None,
         "values": {"name": guest["name"], "email": guest["email"]} if guest else {},
@@ -139,7 +146,14 @@ def _registration_in(form: FormData, event: EventOut, lang: str) -> Registration
         lang,  # type: ignore[arg-type]
         access_code=code,
         invitation=invitation,
+        attendance=_attendance(form, event),
     )
+
+
+def _attendance(form: FormData, event: EventOut) -> Any:
+    """A hybrid event's form asks; other events' registrations take their default."""
+    chosen = form.get("attendance")
+    return chosen if event.format == "hybrid" and chosen in ("in_person", "online") else None
 
 
 def field_errors(exc: InvalidInput) -> dict[str, str]:
