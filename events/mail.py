@@ -93,6 +93,9 @@ async def compose(conn: Connection, job: Row, settings: Settings, now: datetime)
         )
     qr = tickets.qr_png(out.ticket.code) if out.ticket and job["kind"] != "update" else None
     letter = _letter(job, r, out.ticket_url, feed, qr is not None)
+    if out.join_url is not None and job["kind"] not in ("cancellation", "rejected"):
+        letter.join_url, letter.where = out.join_url, out.join_url
+        letter.instructions = r["online_instructions"]
     letter.invite_method = ical.invite_method(r) if invite is not None else None
     message = _message(letter, job, settings, now, r["organizer_email"])
     message["To"] = _address(r["name"], r["email"])

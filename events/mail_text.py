@@ -163,6 +163,7 @@ LABELS: dict[str, dict[str, str]] = {
         "where": "Where",
         "sessions": "Your sessions",
         "ticket": "Your ticket",
+        "join": "Join online (your personal link, do not share it)",
         "google": "Add to Google Calendar",
         "outlook": "Add to Outlook",
         "feed": "All your events, as a calendar to subscribe to",
@@ -179,6 +180,7 @@ LABELS: dict[str, dict[str, str]] = {
         "where": "地點",
         "sessions": "您的場次",
         "ticket": "您的門票",
+        "join": "線上參加（您的個人連結，請勿分享）",
         "google": "加入 Google 日曆",
         "outlook": "加入 Outlook",
         "feed": "訂閱您的所有活動（行事曆）",
@@ -195,6 +197,7 @@ LABELS: dict[str, dict[str, str]] = {
         "where": "地点",
         "sessions": "您的场次",
         "ticket": "您的门票",
+        "join": "线上参加（您的个人链接，请勿分享）",
         "google": "添加到 Google 日历",
         "outlook": "添加到 Outlook",
         "feed": "订阅您的所有活动（日历）",
@@ -225,6 +228,8 @@ class Letter:
     qr_cid: str | None = None  # the inline QR image's Content-ID, without <>
     invite_method: str | None = None  # REQUEST or CANCEL when an invite is attached
     reason: str | None = None  # why a registration was not approved, when the host said
+    join_url: str | None = None  # an online attendee's personal join link (never the host's)
+    instructions: str = ""  # the host's instructions for joining online
 
     @property
     def footer(self) -> str:
@@ -281,6 +286,9 @@ def plain(letter: Letter) -> str:
         lines.append(f"{w['where']}: {letter.where}")
     if letter.sessions:
         lines += [f"{w['sessions']}:", *(f"  - {s}" for s in letter.sessions)]
+    if letter.join_url:
+        lines += ["", f"{w['join']}: {letter.join_url}"]
+        lines += [letter.instructions] if letter.instructions else []
     lines += ["", f"{letter.link_label}: {letter.ticket_url}"]
     if letter.google_url and letter.outlook_url:
         lines += [f"{w['google']}: {letter.google_url}", f"{w['outlook']}: {letter.outlook_url}"]
@@ -309,6 +317,9 @@ def rich(letter: Letter) -> str:
         parts.append(
             f"<p><img src='cid:{e(letter.qr_cid)}' alt='{e(w['qr'])}' width='240' height='240'></p>"
         )
+    if letter.join_url:
+        parts.append(f"<p><a href='{e(letter.join_url)}'>{e(w['join'])}</a></p>")
+        parts += [f"<p>{e(letter.instructions)}</p>"] if letter.instructions else []
     parts.append(f"<p><a href='{e(letter.ticket_url)}'>{e(letter.link_label)}</a></p>")
     if letter.google_url and letter.outlook_url:
         parts.append(
