@@ -17,12 +17,12 @@ from datetime import datetime, timedelta
 import argon2
 import msgspec
 
+from events.addresses import NotAnAddress, canonical, is_address
 from events.errors import AlreadyExists, InvalidInput, NotFound, Unauthenticated
 from events.hosting import Actor, hash_secret
 from events.queries import Connection
 from events.queries import accounts as q
 from events.queries import hosting as hosting_q
-from events.registration import EMAIL
 
 SESSION_LIFETIME = timedelta(days=14)
 MIN_PASSWORD = 10
@@ -47,7 +47,7 @@ class SignedIn:
 
 def _check(email: str, password: str) -> None:
     errors = []
-    if not EMAIL.match(email):
+    if not is_address(email):
         errors.append(("email", "must be an email address"))
     if len(password) < MIN_PASSWORD:
         errors.append(("password", f"must be at least {MIN_PASSWORD} characters"))
@@ -61,6 +61,7 @@ async def create_user(
     """A console user of the partner; `replace` sets a new password for an existing one."""
     email = email.strip()
     _check(email, password)
+    email = canonical(email)
     partner = await hosting_q.partner_by_slug(conn, partner_slug)
     if partner is None:
         raise NotFound(f"No partner has the slug {partner_slug!r}")
@@ -73,9 +74,17 @@ async def create_user(
     return UserCreated(str(created["id"]), partner_slug, created["email"])
 
 
+def _canonical_or_as_given(email: str) -> str:
+    try:
+        return canonical(email)
+    except NotAnAddress:
+        return email.strip()
+
+
 async def sign_in(conn: Connection, email: str, password: str, now: datetime) -> str:
     """A new session secret for the cookie; a wrong email or password is one and the same 401."""
-    user = await q.user_by_email(conn, email.strip()) if email.strip() else None
+    email = _canonical_or_as_given(email)
+    user = await q.user_by_email(conn, email) if email else None
     stored = user["password_hash"] if user else _DUMMY_HASH  # same work for unknown emails
     try:
         await asyncio.to_thread(_hasher.verify, stored, password)
@@ -99,7 +108,12 @@ async def session(conn: Connection, secret: str | None, now: datetime) -> Signed
     found = await q.session_user(conn, hash_secret(secret), now)
     if found is None:
         return None
-    actor = Actor("partner", partner_id=found["partner_id"], partner_slug=found["partner_slug"])
+    actor = Actor(
+        "partner",
+        partner_id=found["partner_id"],
+        partner_slug=found["partner_slug"],
+        label=found["email"],
+    )
     return SignedIn(actor, found["email"], found["partner_name"])
 
 

@@ -19,8 +19,9 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from events import seats
+from events import audit, seats
 from events.errors import DomainError, EventFull, InvalidInput, InvalidState, NotFound
+from events.hosting import Actor
 from events.queries import Connection, Row
 from events.queries import approval as q
 from events.queries import registration as registration_q
@@ -49,7 +50,9 @@ class DecideOut(msgspec.Struct):
     results: list[Decision]
 
 
-async def approve(conn: Connection, registration_id: UUID, now: datetime) -> Row:
+async def approve(
+    conn: Connection, registration_id: UUID, now: datetime, actor: Actor | audit.Who
+) -> Row:
     async with conn.transaction():
         current = await _pending(conn, registration_id, "approved")
         await q.mark_approved(conn, registration_id, now)
@@ -62,19 +65,42 @@ async def approve(conn: Connection, registration_id: UUID, now: datetime) -> Row
             await q.to_waitlist(conn, registration_id, now)
         else:
             raise EventFull("No seat is left for this registration; it stays pending")
-    return await _read(conn, registration_id)
+        done = await _read(conn, registration_id)
+        await _log(conn, actor, "registration.approved", done, now)
+    return done
 
 
-async def reject(conn: Connection, registration_id: UUID, reason: str | None, now: datetime) -> Row:
+async def reject(
+    conn: Connection,
+    registration_id: UUID,
+    reason: str | None,
+    now: datetime,
+    actor: Actor | audit.Who,
+) -> Row:
     async with conn.transaction():
         current = await _pending(conn, registration_id, "rejected")
         await q.set_rejected(conn, registration_id, (reason or "").strip() or None, now)
+        done = await _read(conn, registration_id)
+        await _log(conn, actor, "registration.rejected", done, now)
         if current["shard"] is not None:  # a held seat goes to the head of the waitlist
-            await seats.free_seat(conn, current["event_id"], current["shard"], now)
-    return await _read(conn, registration_id)
+            await seats.free_seat(conn, current["event_id"], current["shard"], now, actor)
+    return done
 
 
-async def decide(conn: Connection, event: Row, data: DecideIn, now: datetime) -> DecideOut:
+async def _log(
+    conn: Connection, actor: Actor | audit.Who, action: str, r: Row, now: datetime
+) -> None:
+    changes: dict[str, list[str | None]] = {"status": ["pending", r["status"]]}
+    if r["rejection_reason"]:
+        changes["rejection_reason"] = [None, r["rejection_reason"]]
+    await audit.record(
+        conn, actor, action, ("registration", r["id"]), changes, event_id=r["event_id"], now=now
+    )
+
+
+async def decide(
+    conn: Connection, event: Row, data: DecideIn, now: datetime, actor: Actor | audit.Who
+) -> DecideOut:
     """Every decision on its own (one failing does not undo the others), in the order given:
     the approvals, then the rejections."""
     if len(data.approve) + len(data.reject) > MAX_DECISIONS:
@@ -82,13 +108,20 @@ async def decide(conn: Connection, event: Row, data: DecideIn, now: datetime) ->
     results = []
     for action, ids in (("approve", data.approve), ("reject", data.reject)):
         for raw in ids:
-            results.append(await _decide_one(conn, event, raw, action, data.reason, now))
+            decision = await _decide_one(conn, event, raw, (action, data.reason), now, actor)
+            results.append(decision)
     return DecideOut(results)
 
 
 async def _decide_one(
-    conn: Connection, event: Row, raw: str, action: str, reason: str | None, now: datetime
+    conn: Connection,
+    event: Row,
+    raw: str,
+    what: tuple[str, str | None],
+    now: datetime,
+    actor: Actor | audit.Who,
 ) -> Decision:
+    action, reason = what
     try:
         registration_id = UUID(raw)
     except ValueError:
@@ -98,9 +131,9 @@ async def _decide_one(
         return Decision(raw, error=NotFound.code)
     try:
         if action == "approve":
-            done = await approve(conn, registration_id, now)
+            done = await approve(conn, registration_id, now, actor)
         else:
-            done = await reject(conn, registration_id, reason, now)
+            done = await reject(conn, registration_id, reason, now, actor)
     except DomainError as exc:
         return Decision(raw, error=exc.code)
     return Decision(raw, status=done["status"])

@@ -1,18 +1,30 @@
 """The hosts' view of who registered: the attendee list (searched, filtered, paged) and the
-CSV export. Reading a registration, and what it shows, is registration.py's."""
+exports (CSV streamed from a server-side cursor, XLSX written in constant memory). Reading a registration, and what it shows, is registration.py's."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+import xlsxwriter
+
+from events import audit
+from events.db import Database
 from events.errors import InvalidInput
+from events.hosting import Actor
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
+from events.queries import exports as q_exports
 from events.queries import registration as q
 from events.registration import Answer, RegistrationOut, render
+from events.translations import resolve
 
 STATUSES = ("confirmed", "waitlisted", "cancelled", "pending", "rejected")
 
@@ -25,7 +37,10 @@ async def list_registrations(
     q_text: str | None,
     page: PageRequest,
     base_url: str,
+    actor: Actor | None = None,
+    now: datetime | None = None,
 ) -> Page[RegistrationOut]:
+    """A page of the list; reading it is logged (`registrations.listed`) when `actor` is given."""
     if status not in (None, *STATUSES):
         raise InvalidInput.one("status", "must be one of " + ", ".join(STATUSES))
     found = await q.event_registrations(
@@ -37,51 +52,210 @@ async def list_registrations(
         limit=page.limit + 1,
     )
     items = [await render(conn, r, base_url=base_url, with_secret=False) for r in found]
+    if actor is not None:
+        query = {"status": status, "q": q_text, "count": len(items)}
+        await audit.record(
+            conn,
+            actor,
+            "registrations.listed",
+            ("event", event["id"]),
+            {k: [None, v] for k, v in query.items() if v is not None},
+            event_id=event["id"],
+            now=now,
+        )
     return page_of(items, [r["seq"] for r in found], page.limit)
 
 
-CSV_COLUMNS = [
+#: The columns of both exports, then one `answer:<question id>` column per question.
+COLUMNS = [
     "id",
     "status",
     "waitlist_position",
     "name",
+    "chinese_name",
     "email",
     "locale",
     "sessions",
     "created_at",
+    "checked_in_at",
+    "door",
 ]
+CSV_COLUMNS = COLUMNS  # the name the console knew
+BATCH = 500  # rows per chunk sent
 
 
-async def export_csv(conn: Connection, event: Row) -> str:
-    """UTF-8 CSV (with a BOM, so spreadsheets show Chinese names), one row per registration.
-
-    Cells that a spreadsheet would run as a formula are prefixed with a quote (OWASP).
-    """
-    sessions = {s["id"]: s["title"] for s in await catalog_q.sessions_of(conn, [event["id"]])}
+async def csv_chunks(
+    db: Database,
+    event: Row,
+    *,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+    lang: str | None = None,
+) -> AsyncIterator[bytes]:
+    """The CSV export as it is read: UTF-8 with a BOM (so spreadsheets show Chinese names),
+    one row per registration, from a server-side cursor: the first bytes leave before the
+    last row is read, and memory holds one batch. Cells a spreadsheet would run as a formula
+    are prefixed with a quote (OWASP). Once sent whole it is logged (`export.csv`, with how
+    many rows) when `actor` is given."""
     questions = [question["id"] for question in event["questions"]]
+    zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
+    out = io.StringIO()
+    writer = csv.writer(out)
+    out.write("\ufeff")
+    writer.writerow(COLUMNS + [f"answer:{qid}" for qid in questions])
+    yield out.getvalue().encode()
+    async with db.connection() as conn:
+        titles = await _session_titles(conn, event, lang)
+    rows = 0
+    async for batch in _batches(db, event):
+        out.seek(0)
+        out.truncate()
+        writer.writerows([_safe_cell(c) for c in _cells(r, questions, zone, titles)] for r in batch)
+        rows += len(batch)
+        yield out.getvalue().encode()
+    if actor is not None:
+        async with db.connection() as conn:
+            await log_export(conn, actor, event, rows, now)
+
+
+async def log_export(
+    conn: Connection,
+    actor: Actor,
+    event: Row,
+    rows: int,
+    now: datetime | None,
+    action: str = "export.csv",
+) -> None:
+    await audit.record(
+        conn,
+        actor,
+        action,
+        ("event", event["id"]),
+        {"rows": [None, rows]},
+        event_id=event["id"],
+        now=now,
+    )
+
+
+async def log_read(conn: Connection, actor: Actor, registration: Row, now: datetime) -> None:
+    """A host read one registration (personal data): `registration.read`."""
+    await audit.record(
+        conn,
+        actor,
+        "registration.read",
+        ("registration", registration["id"]),
+        event_id=registration["event_id"],
+        now=now,
+    )
+
+
+async def export_csv(
+    conn: Connection,
+    event: Row,
+    *,
+    actor: Actor | None = None,
+    now: datetime | None = None,
+    lang: str | None = None,
+) -> str:
+    """The whole CSV export as text (the console's; the API streams `csv_chunks`). The export
+    is logged (`export.csv`, with how many rows) when `actor` is given."""
+    questions = [question["id"] for question in event["questions"]]
+    zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS + [f"answer:{qid}" for qid in questions])
-    after = 0
-    while batch := await q.event_registrations(
-        conn, event["id"], status=None, q=None, after_seq=after, limit=1000
-    ):
-        for r in batch:
-            answers = [_answer_text(r["answers"].get(qid)) for qid in questions]
-            cells = [
-                r["id"],
-                r["status"],
-                r["waitlist_position"] or "",
-                r["name"],
-                r["email"],
-                r["locale"],
-                "; ".join(sessions.get(s, str(s)) for s in r["session_ids"]),
-                r["created_at"].isoformat(),
-            ]
-            writer.writerow([_safe_cell(c) for c in cells + answers])
-        after = batch[-1]["seq"]
+    writer.writerow(COLUMNS + [f"answer:{qid}" for qid in questions])
+    rows = 0
+    titles = await _session_titles(conn, event, lang)
+    async with conn.transaction():
+        async for r in q_exports.registrations_for_export(conn, event["id"]):
+            writer.writerow([_safe_cell(c) for c in _cells(r, questions, zone, titles)])
+            rows += 1
+    if actor is not None:
+        await log_export(conn, actor, event, rows, now)
     return out.getvalue()
+
+
+async def _batches(db: Database, event: Row) -> AsyncIterator[list[Row]]:
+    async with db.transaction() as conn:
+        batch: list[Row] = []
+        async for r in q_exports.registrations_for_export(conn, event["id"]):
+            batch.append(r)
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+async def _session_titles(conn: Connection, event: Row, lang: str | None) -> dict[Any, str]:
+    """Session titles by id, in `lang` when given (else as written)."""
+    return {
+        s["id"]: s["title"]
+        if lang is None
+        else str(resolve(s["title"], s["translations"], "title", lang))
+        for s in await catalog_q.sessions_of(conn, [event["id"]])
+    }
+
+
+def _cells(r: Row, questions: list[str], zone: ZoneInfo, titles: dict[Any, str]) -> list[Any]:
+    checked_in = r["checked_in_at"]
+    return [
+        r["id"],
+        r["status"],
+        r["waitlist_position"] or "",
+        r["name"],
+        r["chinese_name"] or "",
+        r["email"],
+        r["locale"],
+        "; ".join(titles.get(sid, str(sid)) for sid in r["session_ids"]),
+        r["created_at"].astimezone(zone).isoformat(),
+        checked_in.astimezone(zone).isoformat() if checked_in else "",
+        r["door"],
+        *(_answer_text(r["answers"].get(qid)) for qid in questions),
+    ]
+
+
+async def xlsx_file(
+    db: Database, event: Row, folder: Path, lang: str | None = None
+) -> tuple[Path, int]:
+    """The same columns as an .xlsx workbook, written by xlsxwriter in constant-memory mode
+    (each row goes to disk as it is written) in a worker thread, batch by batch as the
+    cursor reads them; every cell is written as a string or number, never as a formula.
+    Returns the file and how many registrations it holds."""
+    questions = [question["id"] for question in event["questions"]]
+    zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
+    path = folder / f"{event['slug']}-registrations.xlsx"
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "tmpdir": str(folder),
+        },
+    )
+    sheet = book.add_worksheet("Registrations")
+    async with db.connection() as conn:
+        titles = await _session_titles(conn, event, lang)
+    header = COLUMNS + [f"answer:{qid}" for qid in questions]
+    await asyncio.to_thread(_write_rows, sheet, 0, [header])
+    row_number = 1
+    async for batch in _batches(db, event):
+        cells = [_cells(r, questions, zone, titles) for r in batch]
+        await asyncio.to_thread(_write_rows, sheet, row_number, cells)
+        row_number += len(cells)
+    await asyncio.to_thread(book.close)
+    return path, row_number - 1
+
+
+def _write_rows(sheet: Any, first: int, cells: list[list[Any]]) -> None:
+    for offset, values in enumerate(cells):
+        for column, value in enumerate(values):
+            if isinstance(value, int) and not isinstance(value, bool):
+                sheet.write_number(first + offset, column, value)
+            else:
+                sheet.write_string(first + offset, column, str(value))
 
 
 def _answer_text(value: Answer | None) -> str:

@@ -7,26 +7,36 @@ invites carry it as SEQUENCE, so calendars replace the old copy.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import online, registration, slugs, tickets
+from events import audit, online, registration, tickets
+from events import translations as tr
+from events.catalog_rules import EARLIEST as EARLIEST  # re-exported: callers use catalog.X
+from events.catalog_rules import LATEST as LATEST
+from events.catalog_rules import TIME_FIELDS as TIME_FIELDS
+from events.catalog_rules import _check_times
+from events.catalog_rules import slugify as slugify
+from events.catalog_rules import valid_timezone as valid_timezone
+from events.durations import Reminders, reminder_errors
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
 from events.hosting import Actor, may, require
+from events.ids import parse_uuid
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as q
+from events.slugs import Visibility, unguessable
+from events.zones import TimeZone
 
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Title = Annotated[str, Meta(min_length=1, max_length=200)]
 Text = Annotated[str, Meta(max_length=20_000)]
 Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
-Visibility = Literal["public", "unlisted", "private"]
 Approval = Literal["none", "hold", "screen"]
 #: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
 #: or nothing.
@@ -47,23 +57,28 @@ class Question(msgspec.Struct, forbid_unknown_fields=True):
     kind: Literal["text", "choice", "checkbox"] = "text"
     required: bool = False
     options: list[Annotated[str, Meta(min_length=1, max_length=200)]] = []
+    translations: tr.QuestionTranslations | UnsetType = UNSET  # left out when it has none
 
 
 class EventIn(msgspec.Struct, forbid_unknown_fields=True):
     title: Title
-    timezone: str
+    timezone: TimeZone
     starts_at: AwareDatetime
     ends_at: AwareDatetime
     capacity: Capacity
     description: Text = ""
     venue: Venue | None = None
     waitlist: bool = False
+    reentry: bool = False
     visibility: Visibility = "public"
     registration_opens_at: AwareDatetime | None = None
     registration_closes_at: AwareDatetime | None = None
     questions: Annotated[list[Question], Meta(max_length=50)] = []
     approval: Approval = "none"
     invite_only: bool = False
+    edits_close_at: AwareDatetime | None = None
+    reminders: Reminders = msgspec.field(default_factory=lambda: ["P1D"])
+    translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
     calendar_replies: CalendarReplies = "cancel"
     format: online.Format = "in_person"
     online: online.OnlineIn | None = None
@@ -72,19 +87,23 @@ class EventIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
     title: Title | UnsetType = UNSET
-    timezone: str | UnsetType = UNSET
+    timezone: TimeZone | UnsetType = UNSET
     starts_at: AwareDatetime | UnsetType = UNSET
     ends_at: AwareDatetime | UnsetType = UNSET
     capacity: Capacity | UnsetType = UNSET
     description: Text | UnsetType = UNSET
     venue: Venue | UnsetType | None = UNSET
     waitlist: bool | UnsetType = UNSET
+    reentry: bool | UnsetType = UNSET
     visibility: Visibility | UnsetType = UNSET
     registration_opens_at: AwareDatetime | UnsetType | None = UNSET
     registration_closes_at: AwareDatetime | UnsetType | None = UNSET
     questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
     approval: Approval | UnsetType = UNSET
     invite_only: bool | UnsetType = UNSET
+    edits_close_at: AwareDatetime | UnsetType | None = UNSET
+    reminders: Reminders | UnsetType = UNSET
+    translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
     calendar_replies: CalendarReplies | UnsetType = UNSET
     format: online.Format | UnsetType = UNSET
     online: online.OnlineIn | UnsetType | None = UNSET
@@ -102,6 +121,7 @@ class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime
     room: Annotated[str, Meta(max_length=200)] | None = None
     capacity: Capacity | None = None
+    translations: tr.SessionTranslations = msgspec.field(default_factory=tr.SessionTranslations)
 
 
 class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
@@ -110,6 +130,7 @@ class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
     ends_at: AwareDatetime | UnsetType = UNSET
     room: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
     capacity: Capacity | UnsetType | None = UNSET
+    translations: tr.SessionTranslations | UnsetType = UNSET
 
 
 class SessionOut(msgspec.Struct):
@@ -120,6 +141,7 @@ class SessionOut(msgspec.Struct):
     ends_at: datetime
     room: str | None
     capacity: int | None
+    translations: tr.SessionTranslations
 
 
 class EventOut(msgspec.Struct):
@@ -134,12 +156,17 @@ class EventOut(msgspec.Struct):
     venue: Venue | None
     capacity: int
     waitlist: bool
+    reentry: bool
     visibility: Visibility
     registration_opens_at: datetime | None
     registration_closes_at: datetime | None
     questions: list[Question]
     approval: Approval
     invite_only: bool
+    edits_close_at: datetime  # attendees may change their registration until then
+    reminders: list[str]
+    cancel_reason: str | None
+    translations: tr.EventTranslations
     calendar_replies: CalendarReplies
     format: online.Format
     #: the host's meeting link is `online.url`, given to hosts only
@@ -234,12 +261,17 @@ def event_out(e: Row, sessions: list[SessionOut], *, host: bool = False) -> Even
         venue=Venue(e["venue_name"], e["venue_address"]) if has_venue else None,
         capacity=e["capacity"],
         waitlist=e["waitlist"],
+        reentry=e["reentry"],
         visibility=e["visibility"],
         registration_opens_at=local(e["registration_opens_at"]),
         registration_closes_at=local(e["registration_closes_at"]),
         questions=msgspec.convert(e["questions"], list[Question]),
         approval=e["approval"],
         invite_only=e["invite_only"],
+        edits_close_at=(e["edits_close_at"] or e["starts_at"]).astimezone(zone),
+        reminders=list(e["reminders"]),
+        cancel_reason=e["cancel_reason"],
+        translations=msgspec.convert(e["translations"], tr.EventTranslations),
         calendar_replies=e["calendar_replies"],
         format=e["format"],
         online=online.out(e, host=host),
@@ -263,6 +295,7 @@ def session_out(s: Row, zone: ZoneInfo) -> SessionOut:
         ends_at=s["ends_at"].astimezone(zone),
         room=s["room"],
         capacity=s["capacity"],
+        translations=msgspec.convert(s["translations"], tr.SessionTranslations),
     )
 
 
@@ -276,7 +309,9 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
     assert owner.partner_id is not None
     fields = _columns(msgspec.structs.asdict(data))
     _check_event(fields)
-    base = slugs.slugify(data.title)
+    base = slugify(data.title)
+    if data.visibility == "unlisted":
+        base = unguessable(base)
     for attempt in range(8):
         slug = base if attempt == 0 else f"{base}-{secrets.token_hex(2)}"
         event_id = await q.insert_event(conn, owner.partner_id, slug, fields)
@@ -290,6 +325,8 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
     await registration.open_capacity(conn, event_id, data.capacity)
     if data.format == "hybrid":
         await online.set_online_capacity(conn, event_id, data.online_capacity, now)
+    created = {"title": data.title, "status": "draft", "slug": slug, "capacity": data.capacity}
+    await audit.about_event(conn, actor, "event.created", event_id, audit.diff({}, created), now)
     return await get_event(conn, actor, str(event_id))
 
 
@@ -305,12 +342,27 @@ async def patch_event(
     if "capacity" in changes:
         await registration.change_capacity(conn, event, changes["capacity"], now)
     await online.event_changed(conn, event, changes, now)
+    if changes.keys() & {"starts_at", "ends_at"}:
+        from events.lifecycle import follow_event
+
+        await follow_event(conn, event, changes)  # sessions move with the event's start
     if changes:
         moved = bool(
             changes.keys()
             & {"title", "timezone", "starts_at", "ends_at", "venue_name", "venue_address"}
         )
         await q.update_event(conn, event["id"], changes, bump_revision=moved, now=now)
+        await audit.about_event(
+            conn,
+            actor,
+            "event.updated",
+            event["id"],
+            audit.diff(event, changes, objects=("venue",)),
+            now,
+        )
+    if changes.get("visibility") == "unlisted":  # the old, guessable URL stops working
+        title = str(changes.get("title") or event["title"])
+        await q.set_slug(conn, event["id"], unguessable(slugify(title)))
     return await get_event(conn, actor, event_id)
 
 
@@ -320,15 +372,22 @@ async def publish_event(conn: Connection, actor: Actor, event_id: str, now: date
         raise InvalidState("A cancelled event cannot be published")
     if event["status"] == "draft":
         await q.set_status(conn, event["id"], "published", now)
+        changes = {"status": ["draft", "published"]}
+        await audit.about_event(conn, actor, "event.published", event["id"], changes, now)
         # the signing key now, not by the first of a surge of registrations all at once
         await tickets.event_key(conn, event["id"])
     return await get_event(conn, actor, event_id)
 
 
-async def cancel_event(conn: Connection, actor: Actor, event_id: str, now: datetime) -> EventOut:
+async def cancel_event(
+    conn: Connection, actor: Actor, event_id: str, now: datetime, reason: str | None = None
+) -> EventOut:
     event = await load_for(conn, actor, event_id, "cancel", lock=True)
     if event["status"] != "cancelled":
+        await q.set_cancel_reason(conn, event["id"], (reason or "").strip() or None)
         await q.set_status(conn, event["id"], "cancelled", now)
+        changes = {"status": [event["status"], "cancelled"]}
+        await audit.about_event(conn, actor, "event.cancelled", event["id"], changes, now)
         await registration.event_cancelled(conn, event, now)
     return await get_event(conn, actor, event_id)
 
@@ -340,9 +399,14 @@ async def create_session(
     if event["status"] == "cancelled":
         raise InvalidState("A cancelled event cannot be changed")
     fields = msgspec.structs.asdict(data)
+    fields["translations"] = tr.stored(data.translations)
     _check_session(fields, event)
     created = await q.insert_session(conn, event["id"], fields)
     await q.bump_revision(conn, event["id"], now)
+    session = ("session", created["id"])
+    await audit.about_event(
+        conn, actor, "session.created", event["id"], audit.diff({}, fields), now, session
+    )
     return session_out(created, ZoneInfo(event["timezone"]))
 
 
@@ -360,12 +424,17 @@ async def patch_session(
     if current is None:
         raise NotFound("No such session")
     changes = {k: v for k, v in msgspec.structs.asdict(patch).items() if v is not UNSET}
+    if "translations" in changes:
+        changes["translations"] = tr.stored(changes["translations"])
     _check_session({**current, **changes}, event)
     if "capacity" in changes:
         await registration.change_session_capacity(conn, current, changes["capacity"])
     updated = await q.update_session(conn, current["id"], changes) if changes else current
     assert updated is not None
     await q.bump_revision(conn, event["id"], now)
+    if diff := audit.diff(current, changes):
+        session = ("session", current["id"])
+        await audit.about_event(conn, actor, "session.updated", event["id"], diff, now, session)
     return session_out(updated, ZoneInfo(event["timezone"]))
 
 
@@ -380,23 +449,10 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
         out["venue_name"] = venue.name if venue else ""
         out["venue_address"] = venue.address if venue else ""
     if "questions" in out:
-        out["questions"] = msgspec.to_builtins(out["questions"])
+        out["questions"] = [tr.question_stored(q) for q in msgspec.to_builtins(out["questions"])]
+    if "translations" in out:
+        out["translations"] = tr.stored(out["translations"])
     return online.columns(out)
-
-
-#: Times outside these years are refused: beyond them a time may not survive a conversion
-#: between offsets (Python's datetime stops at years 1 and 9999).
-EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(2999, 12, 31, tzinfo=UTC)
-TIME_FIELDS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at")
-
-
-def _check_times(e: dict[str, Any]) -> list[FieldError]:
-    return [
-        FieldError(name, "must be between the years 1900 and 2999")
-        for name in TIME_FIELDS
-        if e.get(name) is not None and not EARLIEST <= e[name] <= LATEST
-    ]
 
 
 def _check_event(e: dict[str, Any]) -> None:
@@ -411,6 +467,7 @@ def _check_event(e: dict[str, Any]) -> None:
     opens, closes = e.get("registration_opens_at"), e.get("registration_closes_at")
     if opens is not None and closes is not None and closes <= opens:
         errors.append(FieldError("registration_closes_at", "must be after registration_opens_at"))
+    errors += [FieldError(f"reminders.{i}", m) for i, m in reminder_errors(e["reminders"])]
     questions = msgspec.convert(e.get("questions") or [], list[Question])
     seen: set[str] = set()
     for i, question in enumerate(questions):
@@ -419,6 +476,7 @@ def _check_event(e: dict[str, Any]) -> None:
         seen.add(question.id)
         if question.kind == "choice" and not question.options:
             errors.append(FieldError(f"questions.{i}.options", "a choice needs options"))
+        errors += tr.option_errors(question, f"questions.{i}")
     if errors:
         raise InvalidInput(errors)
 
@@ -429,22 +487,12 @@ def _check_session(s: dict[str, Any], event: Row) -> None:
         raise InvalidInput(errors)
     if s["ends_at"] <= s["starts_at"]:
         raise InvalidInput.one("ends_at", "must be after starts_at")
+    from events.lifecycle import session_errors
 
-
-def valid_timezone(name: str) -> bool:
-    if not name or len(name) > 64 or name.startswith("/") or ".." in name:
-        return False
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        return False
-    return True
+    errors = session_errors(s, event)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def parse_id(value: UUID | str) -> UUID | None:
-    if isinstance(value, UUID):
-        return value
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
+    return parse_uuid(value)

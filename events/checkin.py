@@ -1,4 +1,4 @@
-"""Check-in at the door: scans, offline batches, undo, the check-in kit, search and stats.
+"""Check-in at the door: scans (in and out), offline batches, undo, history.
 
 A scan is verified in Python first (format, event, Ed25519 signature: no database for a
 forgery), then decided by ONE statement that reads the registration and inserts the
@@ -10,12 +10,18 @@ Offline devices upload their scans in batches, each scan with a nonce: the first
 result is stored with the nonce and returned for every later upload, so retrying changes
 nothing. A batch is one transaction whose check-ins are applied in ticket order (results
 in the order sent), so two doors uploading overlapping batches never deadlock.
+
+A scan goes `in` (default) or `out`. The check-in row is the first admission (its time and
+door answer every later `already_checked_in`); `out` marks its holder outside, and a later
+`in` lets them back only when the event allows `reentry`. A scan that moved a ticket stores
+its own proposed id in the row (`last_move`), so of concurrent scans exactly one moves it.
+A session door (a token with `session_id`) checks in to that session only; a ticket not
+registered for the session is refused as `wrong_session`. The kit, door search and stats
+are in door_kit.py.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,7 +33,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import Meta
 
-from events import catalog, registration, tickets
+from events import audit, catalog, tickets
 from events.errors import (
     AlreadyCheckedIn,
     CheckinRefused,
@@ -36,8 +42,10 @@ from events.errors import (
     InvalidTicket,
     NotConfirmed,
     NotFound,
+    NotInside,
     TicketCancelled,
     WrongEvent,
+    WrongSession,
 )
 from events.hosting import Actor
 from events.paging import Page, PageRequest, page_of
@@ -47,10 +55,17 @@ from events.queries import checkin as q
 AwareDatetime = Annotated[datetime, Meta(tz=True)]
 Code = Annotated[str, Meta(max_length=1000)]
 Device = Annotated[str, Meta(max_length=200)]
+Direction = Literal["in", "out"]
 ResultName = Literal[
-    "accepted", "already_checked_in", "cancelled", "wrong_event", "not_confirmed", "invalid"
+    "accepted",
+    "already_checked_in",
+    "cancelled",
+    "wrong_event",
+    "wrong_session",
+    "not_confirmed",
+    "not_inside",
+    "invalid",
 ]
-KIT_FORMAT = 1
 MAX_BATCH = 1000
 
 
@@ -59,6 +74,7 @@ class ScanIn(msgspec.Struct, forbid_unknown_fields=True):
     session_id: str | None = None
     scanned_at: AwareDatetime | None = None
     device: Device = ""
+    direction: Direction = "in"
 
 
 class BatchScanIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -67,6 +83,7 @@ class BatchScanIn(msgspec.Struct, forbid_unknown_fields=True):
     nonce: Annotated[str, Meta(min_length=1, max_length=100)]
     device: Device = ""
     session_id: str | None = None
+    direction: Direction = "in"
 
 
 class BatchIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -84,6 +101,8 @@ class ScanResult(msgspec.Struct, omit_defaults=True):
     result: ResultName
     registration: RegistrationRef | None = None
     checked_in_at: datetime | None = None
+    door: str | None = None
+    direction: Direction | None = None
     checkin_id: str | None = None
     detail: str | None = None
     nonce: str | None = None
@@ -105,57 +124,10 @@ class CheckinOut(msgspec.Struct):
     checked_in_at: datetime
     recorded_at: datetime
     device: str
+    door: str
+    inside: bool
     undone_at: datetime | None
     undone_by: str | None
-
-
-class AttendeeOut(msgspec.Struct):
-    id: str
-    seq: int
-    name: str
-    email: str
-    status: str
-    checked_in_at: datetime | None
-    ticket_code: str | None
-    #: `online` attendees have no ticket (nothing to admit at the door): they join online
-    attendance: str = "in_person"
-    joined_at: datetime | None = None
-
-
-class StatsOut(msgspec.Struct):
-    capacity: int
-    confirmed: int
-    waitlisted: int
-    cancelled: int
-    checked_in: int
-    expected: int
-    pending: int = 0
-    rejected: int = 0
-    #: online attendees who used their join link (their online check-in)
-    joined: int = 0
-    #: of `confirmed` and `waitlisted`, those attending online (online events: all of them)
-    online_confirmed: int = 0
-    online_waitlisted: int = 0
-    #: a hybrid event's online places (null: no limit; `capacity` is the seats in the room)
-    online_capacity: int | None = None
-
-
-class CheckinKit(msgspec.Struct):
-    """What a door device needs to verify and show tickets offline (docs/ticket-format.md)."""
-
-    format: int
-    event_id: str
-    event_seq: int
-    title: str
-    timezone: str
-    status: str
-    algorithm: str
-    public_key: str
-    public_key_jwk: dict[str, str]
-    names: dict[str, str]
-    sessions: dict[str, list[str]]
-    checked_in: dict[str, datetime]
-    revoked: dict[str, str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +137,14 @@ class Door:
     event_id: UUID
     token_id: UUID | None
     event: Row | None = None
+    actor: Actor | None = None  # who scans, for the audit log
+    label: str = ""  # recorded on each check-in: the door token's label, or the host
+    session_id: UUID | None = None  # a session door's session
+
+    def __post_init__(self) -> None:
+        if not self.label and self.actor is not None and self.actor.kind == "partner":
+            # a host scanning (the API, the console's desk): its console user, else its slug
+            object.__setattr__(self, "label", self.actor.label or self.actor.partner_slug or "")
 
 
 async def door(conn: Connection, actor: Actor, event_id: str, *, load: bool = True) -> Door:
@@ -176,9 +156,11 @@ async def door(conn: Connection, actor: Actor, event_id: str, *, load: bool = Tr
         parsed = catalog.parse_id(event_id)
         if parsed is None or parsed != actor.event_id:
             raise Forbidden("A door token may only do check-in work for its own event")
-        return Door(parsed, actor.token_id)
+        return Door(parsed, actor.token_id, None, actor, actor.label, actor.session_id)
     event = await catalog.load_for(conn, actor, event_id, "checkin")
-    return Door(event["id"], actor.token_id if actor.kind == "door" else None, event)
+    if actor.kind == "door":
+        return Door(event["id"], actor.token_id, event, actor, actor.label, actor.session_id)
+    return Door(event["id"], None, event, actor)
 
 
 # --- scanning ------------------------------------------------------------------------------
@@ -198,17 +180,27 @@ def _session(value: str | None, field: str) -> UUID | None:
     return parsed
 
 
+def _scope(at: Door, value: str | None, field: str) -> UUID | None:
+    """The session a scan checks in to: a session door's own, else the one asked for."""
+    asked = _session(value, field)
+    if at.session_id is None:
+        return asked
+    if asked is not None and asked != at.session_id:
+        raise InvalidInput.one(field, "this door checks in to its own session only")
+    return at.session_id
+
+
 async def scan(conn: Connection, at: Door, data: ScanIn, now: datetime) -> ScanResult:
-    """Check one scanned code in; a refusal is raised as its CheckinRefused error."""
-    session_id = _session(data.session_id, "session_id")
+    """Check one scanned code in (or out); a refusal is raised as its CheckinRefused error."""
     outcome = await _scan(
         conn,
         at,
         data.code,
-        session_id=session_id,
+        session_id=_scope(at, data.session_id, "session_id"),
         scanned_at=data.scanned_at or now,
         now=now,
         device=data.device,
+        direction=data.direction,
     )
     return _raise_refusal(outcome)
 
@@ -218,7 +210,9 @@ def _raise_refusal(outcome: ScanResult) -> ScanResult:
         "already_checked_in": AlreadyCheckedIn,
         "cancelled": TicketCancelled,
         "wrong_event": WrongEvent,
+        "wrong_session": WrongSession,
         "not_confirmed": NotConfirmed,
+        "not_inside": NotInside,
         "invalid": InvalidTicket,
     }
     if outcome.result == "accepted":
@@ -228,6 +222,8 @@ def _raise_refusal(outcome: ScanResult) -> ScanResult:
         for k, v in (
             ("registration", outcome.registration),
             ("checked_in_at", outcome.checked_in_at),
+            ("door", outcome.door),
+            ("direction", outcome.direction),
         )
         if v is not None
     }
@@ -244,6 +240,7 @@ async def _scan(
     now: datetime,
     device: str = "",
     nonce: str | None = None,
+    direction: Direction = "in",
 ) -> ScanResult:
     key = await tickets.event_key(conn, at.event_id)
     ticket = tickets.parse(code)
@@ -257,25 +254,35 @@ async def _scan(
     if not ticket.signed_by(key.public_key):
         return ScanResult("invalid", detail="The ticket's signature does not verify")
     proposed = uuid.uuid4()
-    found = await q.scan(
+    move = {
+        "id": proposed,
+        "checked_in_at": min(scanned_at, now),
+        "recorded_at": now,
+        "device": device,
+        "token_id": at.token_id,
+        "nonce": nonce,
+        "door": at.label,
+        "actor": _audit_actor(at),
+    }
+    found = await (q.scan if direction == "in" else q.scan_out)(
         conn,
         at.event_id,
         ticket.registration_seq,
         ticket_version=ticket.ticket_version,
         session_id=session_id,
-        checkin={
-            "id": proposed,
-            "checked_in_at": min(scanned_at, now),
-            "recorded_at": now,
-            "device": device,
-            "token_id": at.token_id,
-            "nonce": nonce,
-        },
+        checkin=move,
     )
-    return _decide(found, ticket.ticket_version, proposed)
+    return _decide(found, ticket.ticket_version, proposed, direction)
 
 
-def _decide(found: Row | None, ticket_version: int, proposed: UUID) -> ScanResult:
+def _audit_actor(at: Door) -> tuple[str, str | None, str]:
+    by = audit.who(at.actor) if at.actor else audit.Who("door", str(at.token_id), "")
+    return by.type, by.id, by.label
+
+
+def _decide(
+    found: Row | None, ticket_version: int, proposed: UUID, direction: Direction = "in"
+) -> ScanResult:
     if found is None:
         return ScanResult("invalid", detail="No such ticket")
     ref = RegistrationRef(str(found["id"]), found["name"])
@@ -283,23 +290,38 @@ def _decide(found: Row | None, ticket_version: int, proposed: UUID) -> ScanResul
         return ScanResult(
             "invalid", detail="This ticket was re-issued; the old code no longer works"
         )
+    zone = _zone(found["timezone"])
+    if found["last_move"] == proposed:  # this scan moved the ticket in (or out)
+        moved = found["moved_at"].astimezone(zone)
+        return ScanResult(
+            "accepted", ref, moved, found["door"], direction, str(found["checkin_id"])
+        )
+    refused = _refusal(found, ref)
+    if refused is not None:
+        return refused
+    when = found["checked_in_at"].astimezone(zone) if found["checked_in_at"] else None
+    if direction == "out":
+        return ScanResult("not_inside", ref, when, found["door"], "out", detail="Not inside")
+    detail = "Checked in already" + (f" at {found['door']}" if found["door"] else "")
+    return ScanResult("already_checked_in", ref, when, found["door"], "in", detail=detail)
+
+
+def _refusal(found: Row, ref: RegistrationRef) -> ScanResult | None:
     if found["status"] == "cancelled":
         return ScanResult("cancelled", ref, detail="The registration is cancelled")
     if found["event_status"] == "cancelled":
         return ScanResult("cancelled", ref, detail="The event is cancelled")
     if found["status"] != "confirmed":
-        return ScanResult("not_confirmed", ref, detail="The registration is on the waitlist")
+        detail = f"The registration is {found['status']}, not confirmed"
+        return ScanResult("not_confirmed", ref, detail=detail)
     if not found["holds_session"]:
-        return ScanResult("not_confirmed", ref, detail="Not registered for this session")
-    when = found["checked_in_at"].astimezone(_zone(found["timezone"]))
-    if found["checkin_id"] == proposed:
-        return ScanResult("accepted", ref, when, str(proposed))
-    return ScanResult("already_checked_in", ref, when, detail="Checked in already")
+        return ScanResult("wrong_session", ref, detail="Not registered for this session")
+    return None
 
 
 async def batch(conn: Connection, at: Door, data: BatchIn, now: datetime) -> BatchOut:
     """Apply offline scans in one transaction; results in the order sent."""
-    sessions = [_session(s.session_id, f"scans.{i}.session_id") for i, s in enumerate(data.scans)]
+    sessions = [_scope(at, s.session_id, f"scans.{i}.session_id") for i, s in enumerate(data.scans)]
     nonces = list(dict.fromkeys(s.nonce for s in data.scans))
     new = set(await q.claim_nonces(conn, at.event_id, nonces, now)) if nonces else set()
     seen = await q.nonce_results(conn, at.event_id, [n for n in nonces if n not in new])
@@ -319,6 +341,7 @@ async def batch(conn: Connection, at: Door, data: BatchIn, now: datetime) -> Bat
             now=now,
             device=s.device,
             nonce=s.nonce,
+            direction=s.direction,
         )
         outcome.nonce = s.nonce
         done[s.nonce] = outcome
@@ -350,6 +373,8 @@ def checkin_out(r: Row, zone: ZoneInfo) -> CheckinOut:
         checked_in_at=r["checked_in_at"].astimezone(zone),
         recorded_at=r["recorded_at"].astimezone(zone),
         device=r["device"],
+        door=r["door"],
+        inside=r["inside"],
         undone_at=r["undone_at"].astimezone(zone) if r["undone_at"] else None,
         undone_by=r["undone_by"],
     )
@@ -375,6 +400,15 @@ async def undo(
         raise NotFound("This registration is not checked in")
     found = await q.checkin(conn, undone)
     assert found is not None
+    await audit.record(
+        conn,
+        actor,
+        "checkin.undone",
+        ("registration", registration_id),
+        {"undone_at": [None, now.isoformat()]},
+        event_id=event["id"],
+        now=now,
+    )
     return checkin_out(found, _zone(event["timezone"]))
 
 
@@ -382,112 +416,3 @@ async def history(conn: Connection, event: Row, page: PageRequest) -> Page[Check
     found = await q.checkins(conn, event["id"], after_seq=page.after_seq, limit=page.limit + 1)
     zone = _zone(event["timezone"])
     return page_of([checkin_out(r, zone) for r in found], [r["seq"] for r in found], page.limit)
-
-
-# --- the kit, search, stats ----------------------------------------------------------------
-
-
-async def kit(conn: Connection, event: Row) -> tuple[bytes, str]:
-    """The check-in kit as JSON, and its strong ETag (a hash of exactly these bytes)."""
-    key = await tickets.event_key(conn, event["id"])
-    zone = _zone(event["timezone"])
-    names: dict[str, str] = {}
-    sessions: dict[str, list[str]] = {}
-    checked_in: dict[str, datetime] = {}
-    revoked: dict[str, str] = {}
-    for r in await q.kit_registrations(conn, event["id"]):
-        seq, version = int(r["seq"]), int(r["ticket_version"])
-        if r["status"] == "confirmed" and r["attendance"] == "online":  # no ticket to admit
-            revoked.update((tickets.code_of(key, seq, v), "online") for v in range(1, version + 1))
-            continue
-        if r["status"] == "confirmed":
-            names[str(seq)] = r["name"]
-            if r["session_ids"]:
-                sessions[str(seq)] = [str(s) for s in r["session_ids"]]
-            if r["checked_in_at"] is not None:
-                checked_in[str(seq)] = r["checked_in_at"].astimezone(zone)
-            old = range(1, version)
-        else:
-            old = range(1, version + 1)
-        reason = "reissued" if r["status"] == "confirmed" else "cancelled"
-        revoked.update((tickets.code_of(key, seq, v), reason) for v in old)
-    body = msgspec.json.encode(
-        CheckinKit(
-            format=KIT_FORMAT,
-            event_id=str(event["id"]),
-            event_seq=key.event_seq,
-            title=event["title"],
-            timezone=event["timezone"],
-            status=event["status"],
-            algorithm="Ed25519",
-            public_key=base64.b64encode(key.public_raw).decode(),
-            public_key_jwk=_jwk(key.public_raw),
-            names=names,
-            sessions=sessions,
-            checked_in=checked_in,
-            revoked=revoked,
-        )
-    )
-    return body, '"' + hashlib.blake2b(body, digest_size=16).hexdigest() + '"'
-
-
-def _jwk(public_raw: bytes) -> dict[str, str]:
-    x = base64.urlsafe_b64encode(public_raw).decode().rstrip("=")
-    return {"kty": "OKP", "crv": "Ed25519", "x": x}
-
-
-def etag_matches(header: str | None, etag: str) -> bool:
-    """If-None-Match: a list of ETags (weak ones compared weakly), or `*`."""
-    if not header:
-        return False
-    tags = [t.strip().removeprefix("W/") for t in header.split(",")]
-    return "*" in tags or etag in tags
-
-
-async def attendees(
-    conn: Connection, event: Row, q_text: str | None, page: PageRequest
-) -> Page[AttendeeOut]:
-    """Search at the door: registrations by a piece of name or email, with ticket codes."""
-    found = await q.attendees(
-        conn, event["id"], q=q_text or None, after_seq=page.after_seq, limit=page.limit + 1
-    )
-    key = await tickets.event_key(conn, event["id"])
-    zone = _zone(event["timezone"])
-    items = [_attendee(r, key, zone) for r in found]
-    return page_of(items, [r["seq"] for r in found], page.limit)
-
-
-def _attendee(r: Row, key: tickets.EventKey, zone: ZoneInfo) -> AttendeeOut:
-    confirmed = r["status"] == "confirmed" and r["attendance"] != "online"
-    return AttendeeOut(
-        id=str(r["id"]),
-        seq=int(r["seq"]),
-        name=r["name"],
-        email=r["email"],
-        status=r["status"],
-        checked_in_at=r["checked_in_at"].astimezone(zone) if r["checked_in_at"] else None,
-        ticket_code=tickets.code_of(key, int(r["seq"]), int(r["ticket_version"]))
-        if confirmed
-        else None,
-        attendance=r["attendance"],
-        joined_at=r["joined_at"].astimezone(zone) if r["joined_at"] else None,
-    )
-
-
-async def stats(conn: Connection, event: Row) -> StatsOut:
-    counts = await registration.counts(conn, event)
-    checked_in = await q.checked_in_count(conn, event["id"])
-    return StatsOut(
-        capacity=int(event["capacity"]),
-        confirmed=counts["confirmed"],
-        waitlisted=counts["waitlisted"],
-        cancelled=counts["cancelled"],
-        checked_in=checked_in,
-        expected=max(counts["confirmed"] - checked_in, 0),
-        pending=counts["pending"],
-        rejected=counts["rejected"],
-        joined=counts["joined"],
-        online_confirmed=counts["online_confirmed"],
-        online_waitlisted=counts["online_waitlisted"],
-        online_capacity=event["online_capacity"] if event["format"] == "hybrid" else None,
-    )

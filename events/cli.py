@@ -1,4 +1,4 @@
-"""python -m events serve | migrate | partner create | demo"""
+"""python -m events serve | worker | migrate | partner create | demo"""
 
 from __future__ import annotations
 
@@ -39,12 +39,16 @@ def database_url(settings: Settings) -> Iterator[str]:
 
 
 def with_database(
-    settings: Settings, work: Callable[[Database], Awaitable[T]], *, migrate_first: bool = True
+    settings: Settings,
+    work: Callable[[Database], Awaitable[T]],
+    *,
+    migrate_first: bool = True,
+    pool_size: int = 2,
 ) -> T:
     with database_url(settings) as url:
 
         async def run() -> T:
-            db = Database(url, pool_size=2)
+            db = settings.database(url, pool_size=pool_size)
             await db.connect()
             try:
                 if migrate_first:
@@ -63,6 +67,8 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     with database_url(settings) as url, _exit_on_signals():
         with_database(settings.replace(database_url=url), _applied_migrations)
         os.environ["DATABASE_URL"] = url
+        if args.no_worker:  # a web node: the worker processes do the background work
+            os.environ["EVENTS_MAIL_WORKER"] = "0"
         # links in pages and mails point at this server unless EVENTS_BASE_URL says otherwise
         host = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
         os.environ.setdefault("EVENTS_BASE_URL", f"http://{host}:{args.port}")
@@ -76,7 +82,25 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
             log_level="info",
             timeout_graceful_shutdown=20,
             access_log=args.access_log,
+            proxy_headers=True,
+            forwarded_allow_ips=args.forwarded_allow_ips or settings.forwarded_allow_ips,
+            # limits on request heads and their timing (events/http/server.py)
+            http="events.http.server:GuardedHttpTools",
+            timeout_keep_alive=5,
+            limit_concurrency=2048,
         )
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    """The background role: mail outbox, periodic jobs, inbound replies, until SIGTERM."""
+    from events import background
+    from events.api.routing import utcnow
+
+    async def work(db: Database) -> None:
+        await background.run_until_stopped(db, settings, clock=utcnow)
+
+    with_database(settings, work, pool_size=min(settings.db_pool_size, 10))
     return 0
 
 
@@ -114,11 +138,17 @@ def cmd_migrate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_partner_create(settings: Settings, args: argparse.Namespace) -> int:
-    from events import hosting
+    from events import audit, hosting
 
     async def work(db: Database) -> Any:
         async with db.transaction() as conn:
-            return await hosting.create_partner(conn, args.slug, args.name, args.email)
+            made = await hosting.create_partner(conn, args.slug, args.name, args.email)
+            changes = {"slug": [None, made.slug], "name": [None, made.name]}
+            subject = ("partner", made.id)
+            await audit.record(
+                conn, audit.OPERATOR, "partner.created", subject, changes, partner_id=made.id
+            )
+            return made
 
     return _print_outcome(settings, work)
 
@@ -135,15 +165,19 @@ def _print_outcome(settings: Settings, work: Callable[[Database], Awaitable[Any]
 
 
 def cmd_partner_user(settings: Settings, args: argparse.Namespace) -> int:
-    from events import accounts
+    from events import accounts, audit
 
     password = args.password or os.environ.get("EVENTS_USER_PASSWORD") or ""
 
     async def work(db: Database) -> Any:
         async with db.transaction() as conn:
-            return await accounts.create_user(
+            made = await accounts.create_user(
                 conn, args.slug, args.email, password, replace=args.reset
             )
+            action = "partner_user.reset" if args.reset else "partner_user.created"
+            changes = {"email": [None, made.email]}
+            await audit.record(conn, audit.OPERATOR, action, ("partner_user", made.id), changes)
+            return made
 
     return _print_outcome(settings, work)
 
@@ -155,6 +189,49 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
         return await demo.load(db, settings)
 
     print(msgspec.json.encode(with_database(settings, work)).decode())
+    return 0
+
+
+def cmd_mail_failed(settings: Settings, args: argparse.Namespace) -> int:
+    """The mails that will not go out (refused for good, or impossible to build), and why."""
+    from events.queries import mail as mail_q
+
+    async def work(db: Database) -> Any:
+        async with db.connection() as conn:
+            return await mail_q.failed(conn, limit=args.limit)
+
+    for row in with_database(settings, work):
+        print(msgspec.json.encode(row).decode())
+    return 0
+
+
+def cmd_mail_list(settings: Settings, args: argparse.Namespace) -> int:
+    from events import outbox_view
+    from events.api.routing import utcnow
+
+    async def work(db: Database) -> list[str]:
+        async with db.connection() as conn:
+            return await outbox_view.listing(
+                conn, settings, utcnow(), status=args.status, limit=args.limit
+            )
+
+    print("\n".join(with_database(settings, work)))
+    return 0
+
+
+def cmd_mail_show(settings: Settings, args: argparse.Namespace) -> int:
+    from events import outbox_view
+    from events.api.routing import utcnow
+
+    async def work(db: Database) -> str | None:
+        async with db.connection() as conn:
+            return await outbox_view.show(conn, settings, utcnow(), args.id)
+
+    shown = with_database(settings, work)
+    if shown is None:
+        print(f"no mail with id {args.id}", file=sys.stderr)
+        return 1
+    print(shown)
     return 0
 
 
@@ -184,7 +261,20 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=0, help="processes (default: one per core)")
     serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="a web node: no mail delivery, no periodic jobs (run `worker` for them)",
+    )
+    serve.add_argument(
+        "--forwarded-allow-ips",
+        help="proxies whose X-Forwarded-For is believed (default: EVENTS_FORWARDED_ALLOW_IPS)",
+    )
     serve.set_defaults(run=cmd_serve)
+    worker = sub.add_parser(
+        "worker", help="deliver mail, run the periodic jobs, read replies; until SIGTERM"
+    )
+    worker.set_defaults(run=cmd_worker)
     sub.add_parser("migrate", help="apply migrations and exit").set_defaults(run=cmd_migrate)
     partner = sub.add_parser("partner", help="manage partners").add_subparsers(
         dest="action", required=True
@@ -200,6 +290,18 @@ def parser() -> argparse.ArgumentParser:
     user.add_argument("--password", help="at least 10 characters (or EVENTS_USER_PASSWORD)")
     user.add_argument("--reset", action="store_true", help="set a new password if the user exists")
     user.set_defaults(run=cmd_partner_user)
+    mail = sub.add_parser("mail", help="what the outbox holds (e.g. without SMTP_URL)")
+    mail_sub = mail.add_subparsers(dest="action", required=True)
+    listed = mail_sub.add_parser("list", help="the newest mails: id, status, kind, to, subject")
+    listed.add_argument("--status", choices=["pending", "sent", "logged", "superseded", "failed"])
+    listed.add_argument("--limit", type=int, default=50)
+    listed.set_defaults(run=cmd_mail_list)
+    shown = mail_sub.add_parser("show", help="one mail as sent: headers, text, attachments")
+    shown.add_argument("id", type=int)
+    shown.set_defaults(run=cmd_mail_show)
+    failed = mail_sub.add_parser("failed", help="failed mails with their reasons (JSON lines)")
+    failed.add_argument("--limit", type=int, default=100)
+    failed.set_defaults(run=cmd_mail_failed)
     inbound = sub.add_parser("inbound", help="inbound mail (calendar replies)").add_subparsers(
         dest="action", required=True
     )

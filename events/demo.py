@@ -12,12 +12,14 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from events import catalog, hosting
+from events import demo_content as content
 from events.catalog import EventIn, Question, SessionIn, Venue
 from events.db import Database
 from events.hosting import Actor
 from events.queries import Connection
 from events.queries import hosting as hosting_q
 from events.settings import Settings
+from events.translations import EventTranslations, QuestionTranslations, SessionTranslations
 
 HKT = ZoneInfo("Asia/Hong_Kong")
 
@@ -54,7 +56,13 @@ SEMINARS = [
     ("Advanced Manufacturing and New Energy Technology Seminar", "2027-07-22", 150),
 ]
 QUESTIONS = [
-    Question("organisation", "Organisation", "text", required=False),
+    Question(
+        "organisation",
+        "Organisation",
+        "text",
+        required=False,
+        translations=msgspec.convert(content.QUESTIONS["organisation"], QuestionTranslations),
+    ),
     Question(
         "sector",
         "Sector",
@@ -67,8 +75,14 @@ QUESTIONS = [
             "Advanced manufacturing and new energy",
             "Other",
         ],
+        translations=msgspec.convert(content.QUESTIONS["sector"], QuestionTranslations),
     ),
-    Question("newcomer", "I arrived in Hong Kong under a talent scheme", "checkbox"),
+    Question(
+        "newcomer",
+        "I arrived in Hong Kong under a talent scheme",
+        "checkbox",
+        translations=msgspec.convert(content.QUESTIONS["newcomer"], QuestionTranslations),
+    ),
 ]
 
 
@@ -113,7 +127,7 @@ async def _summit(conn: Connection, hkte: Actor, now: datetime) -> str:
             title="Global Talent Summit 2027",
             description=(
                 "Hong Kong's flagship summit on talent: keynotes, Greater Bay Area careers and the "
-                "industries Hong Kong is growing. 全球人才高峰會 · 全球人才高峰会"
+                "industries Hong Kong is growing."
             ),
             timezone="Asia/Hong_Kong",
             starts_at=at(SUMMIT_DAY, "09:00"),
@@ -126,15 +140,19 @@ async def _summit(conn: Connection, hkte: Actor, now: datetime) -> str:
             registration_opens_at=at("2027-03-01", "10:00"),
             registration_closes_at=at("2027-05-19", "23:59"),
             questions=QUESTIONS,
+            translations=msgspec.convert(content.SUMMIT, EventTranslations),
         ),
         now,
     )
-    for title, start, end, room, capacity in SUMMIT_SESSIONS:
+    for i, (title, start, end, room, capacity) in enumerate(SUMMIT_SESSIONS):
+        translated = msgspec.convert(content.session_translations(i), SessionTranslations)
         await catalog.create_session(
             conn,
             hkte,
             event.id,
-            SessionIn(title, at(SUMMIT_DAY, start), at(SUMMIT_DAY, end), room, capacity),
+            SessionIn(
+                title, at(SUMMIT_DAY, start), at(SUMMIT_DAY, end), room, capacity, translated
+            ),
             now,
         )
     await catalog.publish_event(conn, hkte, event.id, now)
@@ -145,6 +163,7 @@ async def _seminar(
     conn: Connection, hkte: Actor, oases: Actor, spec: tuple[str, str, int], now: datetime
 ) -> str:
     title, day, capacity = spec
+    translated = content.seminar_translations([s[0] for s in SEMINARS].index(title))
     event = await catalog.create_event(
         conn,
         hkte,
@@ -158,6 +177,7 @@ async def _seminar(
             capacity=capacity,
             waitlist=True,
             questions=QUESTIONS[:2],
+            translations=msgspec.convert(translated, EventTranslations),
         ),
         now,
     )

@@ -22,6 +22,7 @@ from events.ical import (
 )
 from events.queries import Connection, Row
 from events.queries import ical as q
+from events.translations import localize_row
 
 
 class FeedsOut(msgspec.Struct):
@@ -76,7 +77,8 @@ async def attendee_feed(conn: Connection, token: str, *, base_url: str, mail_fro
         raise NotFound("No such feed")
     if not keys.matches(secret, "attendee-feed", email.lower(), split[1]):
         raise NotFound("No such feed")
-    found = await q.registrations_of_email(conn, email, FEED_LIMIT)
+    registrations = await q.registrations_of_email(conn, email, FEED_LIMIT)
+    found = [localize_row(r, r["locale"]) for r in registrations]
     access = await keys.server_secret(conn, "access")
     join_key = await keys.server_secret(conn, "join")
     key = ("attendee-feed", email.lower(), base_url, mail_from, *(_invite_key(r) for r in found))

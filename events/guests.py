@@ -23,11 +23,13 @@ import msgspec
 from msgspec import Meta
 
 from events import mail_text
+from events.addresses import NotAnAddress, canonical, is_address
 from events.errors import AlreadyExists, InvalidInput, InvalidState, NotFound
+from events.l10n import lang_or_english
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import guests as q
-from events.registration import CONTROL, EMAIL, Locale
+from events.registration import CONTROL, Locale
 
 GuestStatus = Literal["invited", "registered", "declined", "revoked"]
 LOCALES = {"en": "en", "zh-hant": "zh-Hant", "zh-hans": "zh-Hans"}
@@ -96,15 +98,23 @@ def check_guest(name: str, email: str) -> str | None:
     """Why a guest's name and email cannot be used, or None."""
     if not " ".join(name.split()) or CONTROL.search(name) or len(name) > 200:
         return "name must be a name of at most 200 characters without control characters"
-    if len(email) > 254 or not EMAIL.match(email):
+    if not is_address(email):
         return "email must be an email address"
     return None
+
+
+def _canonical_or_given(email: str) -> str:
+    """The canonical form of a valid address (the form registrations use), else as given."""
+    try:
+        return canonical(email)
+    except NotAnAddress:
+        return email
 
 
 async def add_guest(
     conn: Connection, event: Row, data: GuestIn, *, now: datetime, base_url: str
 ) -> GuestOut:
-    name, email = " ".join(data.name.split()), data.email.strip()
+    name, email = " ".join(data.name.split()), _canonical_or_given(data.email)
     problem = check_guest(name, email)
     if problem is not None:
         field, _, message = problem.partition(" ")
@@ -163,7 +173,7 @@ async def invitation(conn: Connection, guest_id: UUID) -> Row:
 
 
 def letter(g: Row, base_url: str) -> mail_text.Letter:
-    locale = g["locale"] if g["locale"] in mail_text.LOCALES else "en"
+    locale = lang_or_english(g["locale"])
     return mail_text.Letter(
         topic="guest-invitation",
         locale=locale,
@@ -215,7 +225,8 @@ def _row(line: int, cells: list[str], where: dict[str, int]) -> Parsed:
         at = where.get(column)
         return cells[at].strip() if at is not None and at < len(cells) else ""
 
-    name, email, locale = " ".join(cell("name").split()), cell("email"), cell("locale")
+    name, locale = " ".join(cell("name").split()), cell("locale")
+    email = _canonical_or_given(cell("email"))
     row = Parsed(line, name, email, LOCALES.get(locale.lower(), "en"))
     if locale and locale.lower() not in LOCALES:
         row.error = "locale must be en, zh-Hant or zh-Hans"

@@ -21,7 +21,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -34,6 +34,7 @@ from events.errors import (
     NotFound,
     Unauthenticated,
 )
+from events.paging import Items
 from events.queries import Connection, Row
 from events.queries import hosting as q
 
@@ -50,6 +51,9 @@ class Actor:
     partner_slug: str | None = None
     event_id: UUID | None = None
     token_id: UUID | None = None
+    #: who it is, for the audit log: a console user's email, a door token's label (else "")
+    label: str = ""
+    session_id: UUID | None = None  # a session door token's session
 
     @property
     def is_partner(self) -> bool:
@@ -80,6 +84,8 @@ async def authenticate(conn: Connection, token: str | None) -> Actor:
         partner_slug=found["partner_slug"],
         event_id=found["event_id"],
         token_id=found["token_id"],
+        label=found["label"] if found["kind"] == "door" else "",
+        session_id=found["session_id"],
     )
 
 
@@ -100,7 +106,7 @@ def may(actor: Actor, action: Action, event: Row) -> bool:
         return True
     if role == "cohost":
         return action not in ("cancel", "change_hosts")
-    return action == "read" and event["status"] != "draft"
+    return action == "read" and event["status"] != "draft" and event["visibility"] != "private"
 
 
 def require(actor: Actor, action: Action, event: Row | None) -> Row:
@@ -118,7 +124,7 @@ def require(actor: Actor, action: Action, event: Row | None) -> Row:
     if may(actor, action, event):
         return event
     if actor.kind == "anonymous":
-        if event["status"] == "draft":
+        if event["status"] == "draft" or event["visibility"] == "private":
             raise NotFound("No such event")
         raise Unauthenticated()
     if actor.kind == "door":
@@ -151,6 +157,13 @@ class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
     label: str = ""
 
 
+class DoorTokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    """A door token; with `session_id` it checks in to that session only (a room door)."""
+
+    label: str = ""
+    session_id: str | None = None
+
+
 class TokenOut(msgspec.Struct, omit_defaults=True):
     id: str
     kind: str
@@ -158,6 +171,7 @@ class TokenOut(msgspec.Struct, omit_defaults=True):
     created_at: datetime
     revoked_at: datetime | None = None
     event_id: str | None = None
+    session_id: str | None = None
     token: str | None = None
 
 
@@ -169,6 +183,7 @@ def token_out(record: Row, secret: str | None = None) -> TokenOut:
         created_at=record["created_at"],
         revoked_at=record.get("revoked_at"),
         event_id=str(record["event_id"]) if record.get("event_id") else None,
+        session_id=str(record["session_id"]) if record.get("session_id") else None,
         token=secret,
     )
 
@@ -212,8 +227,16 @@ async def revoke_partner_token(
     return token_out(record)
 
 
-async def create_door_token(conn: Connection, event: Row, actor: Actor, data: TokenIn) -> TokenOut:
-    """A token that can only check in, look up and fetch the kit for this one event."""
+async def create_door_token(
+    conn: Connection, event: Row, actor: Actor, data: DoorTokenIn
+) -> TokenOut:
+    """A token that can only check in, look up and fetch the kit for this one event (with
+    `session_id`: check in to that session only)."""
+    session_id = None
+    if data.session_id is not None:
+        session_id = await q.event_session(conn, event["id"], data.session_id)
+        if session_id is None:
+            raise InvalidInput.one("session_id", "is not a session of this event")
     secret = new_secret("dt")
     record = await q.insert_token(
         conn,
@@ -222,20 +245,39 @@ async def create_door_token(conn: Connection, event: Row, actor: Actor, data: To
         _partner_id(actor),
         event_id=event["id"],
         label=data.label,
+        session_id=session_id,
+    )
+    await _log(
+        conn,
+        actor,
+        "door_token.created",
+        event["id"],
+        ("door_token", record["id"]),
+        {"label": [None, data.label]}
+        | ({"session_id": [None, str(session_id)]} if session_id else {}),
     )
     return token_out(record, secret)
 
 
-async def list_door_tokens(conn: Connection, event: Row) -> list[TokenOut]:
-    return [token_out(r) for r in await q.event_door_tokens(conn, event["id"])]
+async def list_door_tokens(conn: Connection, event: Row) -> Items[TokenOut]:
+    return Items([token_out(r) for r in await q.event_door_tokens(conn, event["id"])])
 
 
 async def revoke_door_token(
-    conn: Connection, event: Row, token_id: UUID, now: datetime
+    conn: Connection, event: Row, token_id: UUID, now: datetime, actor: Actor | None = None
 ) -> TokenOut:
     record = await q.revoke_door_token(conn, token_id, event["id"], now)
     if record is None:
         raise NotFound("No such door token")
+    if actor is not None:
+        await _log(
+            conn,
+            actor,
+            "door_token.revoked",
+            event["id"],
+            ("door_token", token_id),
+            {"revoked_at": [None, now.isoformat()]},
+        )
     return token_out(record)
 
 
@@ -291,6 +333,14 @@ async def invite_cohost(
         raise AlreadyExists("This partner has a pending invitation already")
     found = await q.invitation(conn, created["id"])
     assert found is not None
+    await _log(
+        conn,
+        actor,
+        "cohost.invited",
+        event["id"],
+        ("partner", partner["id"]),
+        {"partner": [None, data.partner]},
+    )
     return invitation_out(found)
 
 
@@ -316,12 +366,39 @@ async def answer_invitation(
         raise InvalidState("The invitation was answered already")
     if accept:
         await q.insert_host(conn, found["event_id"], partner_id, "cohost")
+    slug = {"partner": [None, actor.partner_slug]}
+    for action in ("cohost.accepted", "cohost.added") if accept else ("cohost.declined",):
+        await _log(conn, actor, action, found["event_id"], ("partner", partner_id), slug)
     answered = await q.invitation(conn, invitation_id)
     assert answered is not None
     return invitation_out(answered)
 
 
-async def remove_cohost(conn: Connection, event: Row, slug: str) -> None:
+async def remove_cohost(
+    conn: Connection, event: Row, slug: str, actor: Actor | None = None
+) -> None:
     partner = await q.partner_by_slug(conn, slug)
     if partner is None or not await q.delete_cohost(conn, event["id"], partner["id"]):
         raise NotFound("This partner is not a co-host of the event")
+    if actor is not None:
+        await _log(
+            conn,
+            actor,
+            "cohost.removed",
+            event["id"],
+            ("partner", partner["id"]),
+            {"partner": [slug, None]},
+        )
+
+
+async def _log(
+    conn: Connection,
+    actor: Actor,
+    action: str,
+    event_id: UUID,
+    subject: tuple[str, Any],
+    changes: dict[str, Any],
+) -> None:
+    from events import audit  # audit imports this module (Actor)
+
+    await audit.record(conn, actor, action, subject, changes, event_id=event_id)

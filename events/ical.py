@@ -46,9 +46,13 @@ from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from events import keys, online, rendered, reply_address
 from events.errors import NotFound
+from events.ids import parse_uuid
 from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import ical as q
+from events.translations import localize_row
+
+Lang = str | None  # en, zh-Hant, zh-Hans; None: the untranslated fields
 
 UID_DOMAIN = "events"
 PRODID = "-//Events//Calendar 1//EN"
@@ -70,8 +74,10 @@ def invite_uid(registration_id: UUID | str, session_id: UUID | str | None = None
     return f"registration-{registration_id}-session-{session_id}@{UID_DOMAIN}"
 
 
-def invite_sequence(revision: int, registration_status: str) -> int:
-    return revision + (1 if registration_status in ENDED else 0)
+def invite_sequence(revision: int, registration_status: str, edits: int = 0) -> int:
+    """The event's revision, plus the registration's own changes of sessions (`edits`), plus
+    one once the registration has ended (cancelled or rejected)."""
+    return revision + edits + (1 if registration_status in ENDED else 0)
 
 
 # --- "Add to calendar" links ----------------------------------------------------------------
@@ -283,15 +289,8 @@ def event_entries(r: Row, *, base_url: str, mail_from: str) -> list[Entry]:
     return entries
 
 
-#: A pending application is not yet in anyone's calendar (NEEDS-ACTION); a rejected one is
-#: over, like a cancelled one (its copy becomes a cancellation).
-PARTSTAT = {
-    "confirmed": "ACCEPTED",
-    "waitlisted": "TENTATIVE",
-    "pending": "NEEDS-ACTION",
-    "cancelled": "DECLINED",
-    "rejected": "DECLINED",
-}
+PARTSTAT = {"confirmed": "ACCEPTED", "waitlisted": "TENTATIVE", "cancelled": "DECLINED"}
+PARTSTAT |= {"pending": "NEEDS-ACTION", "rejected": "DECLINED"}  # rejected: over, as cancelled
 ENDED = ("cancelled", "rejected")
 TICKET_LABEL = {"en": "Your ticket", "zh-Hant": "您的門票", "zh-Hans": "您的门票"}
 
@@ -322,7 +321,7 @@ def invite_entries(
     attendee = Person(r["name"], r["email"], PARTSTAT[r["status"]])
     common: dict[str, Any] = {
         "zone": r["timezone"],
-        "sequence": invite_sequence(r["revision"], r["status"]),
+        "sequence": invite_sequence(r["revision"], r["status"], r.get("edits", 0)),
         "stamp": max(r["event_updated_at"], r["updated_at"]),
         "cancelled": r["event_status"] == "cancelled" or r["status"] in ENDED,
         "url": join_url or ticket_url,
@@ -358,6 +357,7 @@ def invite_method(r: Row) -> str:
 def _invite_key(r: Row) -> tuple[Hashable, ...]:
     return (
         r["id"],
+        r["locale"],
         r["revision"],
         r["event_status"],
         r["status"],
@@ -400,18 +400,19 @@ def _ticket_url(access_secret: bytes, registration_id: UUID, base_url: str) -> s
 
 
 async def event_calendar(
-    conn: Connection, event_id: str, *, base_url: str, mail_from: str, now: datetime
+    conn: Connection, event_id: str, *, base_url: str, mail_from: str, now: datetime, lang: Lang
 ) -> bytes:
-    """calendar.ics of a published (or cancelled) event; a draft is not found."""
+    """calendar.ics of a published (or cancelled) event, in `lang` if any; drafts: not found."""
     parsed = _uuid(event_id)
-    r = None if parsed is None else await q.event(conn, parsed)
-    if r is None or r["event_status"] == "draft":
+    found = None if parsed is None else await q.event(conn, parsed)
+    if found is None or found["event_status"] == "draft" or found["visibility"] == "private":
         raise NotFound("No such event")
-    key = ("event", r["event_id"], r["revision"], r["event_status"], r["event_updated_at"])
+    r = found if lang is None else localize_row(found, lang)
+    key = ("event", r["event_id"], r["revision"], r["event_status"], r["event_updated_at"], lang)
     return await rendered.cached(
         conn,
         r["event_id"],
-        "calendar.ics",
+        "calendar.ics" if lang is None else f"calendar.{lang}.ics",
         rendered.version_of(*key, base_url, mail_from),
         make=lambda: build(event_entries(r, base_url=base_url, mail_from=mail_from)),
         now=now,
@@ -427,10 +428,11 @@ async def invite(
     now: datetime,
     reply_base: str | None = None,
 ) -> bytes:
-    """The invite of a registration the caller may read (see registration.authorize);
-    `reply_base`: EVENTS_REPLY_ADDRESS, which makes the registration's reply address."""
-    r = await q.invite(conn, registration["id"])
-    assert r is not None
+    """The invite of a registration the caller may read (see registration.authorize), in its
+    locale; `reply_base`: EVENTS_REPLY_ADDRESS, which makes the registration's reply address."""
+    found = await q.invite(conn, registration["id"])
+    assert found is not None
+    r = localize_row(found, found["locale"])
     url = await ticket_url(conn, r["id"], base_url)
     reply_to = await reply_address.address_for(conn, reply_base, r["id"])
     join = await online.join_url(conn, r, base_url)
@@ -447,7 +449,4 @@ async def invite(
 
 
 def _uuid(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
+    return parse_uuid(value)

@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from events import accounts, idempotency
+from events import accounts, idempotency, partner_mail, reminders
 from events.db import Database
 from events.queries import Connection
 from events.queries import jobs as q
@@ -56,18 +56,25 @@ def default_jobs() -> list[Job]:
     return [
         Job("purge-idempotency-keys", timedelta(hours=1), purge_idempotency_keys),
         Job("purge-console-sessions", timedelta(hours=1), purge_console_sessions),
+        Job("reminders", timedelta(minutes=1), reminders.send_due_reminders),
+        Job("send-partner-mail", timedelta(seconds=5), partner_mail.send_due),
     ]
 
 
 async def run_job(db: Database, job: Job, settings: Settings, now: datetime) -> int | None:
-    """Run `job` once under its lock; None when another process holds the lock."""
-    async with db.connection() as conn:
-        if not await q.try_lock(conn, job.lock_key):
+    """Run `job` once under its lock; None when another process holds the lock.
+
+    The lock is transaction-scoped, held by a transaction of its own that stays open while the
+    job runs on another connection: through PgBouncer in transaction pooling a session-level
+    lock would be taken on one server connection and "released" on another (so never), and
+    a transaction keeps its server connection to the end. The lock goes with the transaction,
+    also when the process or its connection dies.
+    """
+    async with db.transaction() as lock:
+        if not await q.try_lock(lock, job.lock_key):
             return None
-        try:
+        async with db.connection() as conn:
             return await job.run(conn, now, settings)
-        finally:
-            await q.unlock(conn, job.lock_key)
 
 
 async def run_once(

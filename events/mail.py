@@ -13,7 +13,9 @@ never touches the database itself; each round runs in a fresh task that
      send with aiosmtplib to SMTP_URL (or, without SMTP_URL, write it to the log);
   3. records the outcome in one statement guarded by the claim. Transient failures (server
      down, 4xx) retry with exponential backoff (30 s doubling, at most an hour), forever;
-     a 5xx refusal marks the row failed. Nothing is ever deleted.
+     a 5xx refusal marks the row failed, and so does a mail that cannot be built (a header
+     it cannot carry): its reason in `last_error`, listed by `python -m events mail failed`;
+     the rows behind it go on. Nothing is ever deleted.
 A sent mail whose outcome cannot be recorded (the database went away) is remembered and
 recorded first thing once the database is back, so a PostgreSQL restart resends nothing.
 The loop survives database outages (it backs off and goes on) and stops cleanly: `stop()`
@@ -31,23 +33,21 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, parseaddr
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from events import feeds, ical, mail_text, registration, reply_address, tickets
 from events.db import Database
 from events.errors import DatabaseUnavailable
-from events.queries import Connection, Row
-from events.queries import ical as ical_q
+from events.letters import Composed as Composed
+from events.letters import compose as compose
+from events.letters import message_id as message_id
+from events.letters import topic as topic
+from events.queries import Row
 from events.queries import mail as q
-from events.queries import registration as registration_q
 from events.settings import Settings
 
 log = logging.getLogger("events.mail")
@@ -59,178 +59,7 @@ class Permanent(Exception):
     """The server refused the message for good (5xx): retrying will not help."""
 
 
-# --- what a mail says -----------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class Composed:
-    message: EmailMessage | None  # None: superseded, nothing to send
-    reason: str = ""
-
-
-async def compose(conn: Connection, job: Row, settings: Settings, now: datetime) -> Composed:
-    """The message for an outbox row, from the current state."""
-    if job["registration_id"] is None:
-        return await _guest_invitation(conn, job, settings, now)
-    r = await ical_q.invite(conn, job["registration_id"])
-    assert r is not None  # rows reference registrations, which are never deleted
-    stale = await _superseded(conn, job, r)
-    if stale:
-        return Composed(None, stale)
-    full = await registration_q.registration(conn, r["id"])
-    assert full is not None
-    out = await registration.render(conn, full, base_url=settings.base_url, with_secret=False)
-    feed = await feeds.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
-    invite = None
-    if r["confirmed_at"] is not None:  # waitlisted only: no seat, so nothing for a calendar
-        reply_to = await reply_address.address_for(conn, settings.reply_address, r["id"])
-        invite = ical.render_invite(
-            r,
-            ticket_url=out.ticket_url,
-            mail_from=settings.mail_from,
-            reply_to=reply_to,
-            join_url=out.join_url,
-        )
-    qr = tickets.qr_png(out.ticket.code) if out.ticket and job["kind"] != "update" else None
-    letter = _letter(job, r, out.ticket_url, feed, qr is not None)
-    if out.join_url is not None and job["kind"] not in ("cancellation", "rejected"):
-        letter.join_url, letter.where = out.join_url, out.join_url
-        letter.instructions = r["online_instructions"]
-    letter.invite_method = ical.invite_method(r) if invite is not None else None
-    message = _message(letter, job, settings, now, r["organizer_email"])
-    message["To"] = _address(r["name"], r["email"])
-    _attach(message, letter, qr=qr, invite=invite, method=ical.invite_method(r))
-    return Composed(message)
-
-
-async def _superseded(conn: Connection, job: Row, r: Row) -> str:
-    kind = job["kind"]
-    if kind == "cancellation":
-        return ""
-    if r["status"] == "cancelled" or r["event_status"] == "cancelled":
-        return "cancelled since"
-    if kind == "waitlisted" and r["status"] != "waitlisted":
-        return "has a seat since"
-    if kind in ("pending", "approved", "rejected") and r["status"] != _STATUS_OF[kind]:
-        return f"is {r['status']} since"
-    if kind == "update" and await q.newer_update(conn, r["id"], job["revision"]):
-        return "a newer update follows"
-    return ""
-
-
-_STATUS_OF = {"pending": "pending", "approved": "confirmed", "rejected": "rejected"}
-
-
-async def _guest_invitation(
-    conn: Connection, job: Row, settings: Settings, now: datetime
-) -> Composed:
-    """A guest's invitation: the event and their personal link to register (guests.py)."""
-    from events import guests
-
-    g = await guests.invitation(conn, job["guest_id"])
-    if g["status"] != "invited" or g["event_status"] == "cancelled":
-        return Composed(None, f"guest is {g['status']}, event {g['event_status']}")
-    message = _message(
-        guests.letter(g, settings.base_url), job, settings, now, g["organizer_email"]
-    )
-    message["To"] = _address(g["name"], g["email"])
-    return Composed(message)
-
-
-def topic(kind: str, r: Row) -> str:
-    if kind != "cancellation":
-        return kind
-    return "registration-cancelled" if r["status"] == "cancelled" else "event-cancelled"
-
-
-def _letter(job: Row, r: Row, ticket_url: str, feed_url: str, with_qr: bool) -> mail_text.Letter:
-    locale = r["locale"] if r["locale"] in mail_text.LOCALES else "en"
-    where = ", ".join(p for p in (r["venue_name"], r["venue_address"]) if p)
-    sessions = [
-        f"{s['title']} · "
-        + mail_text.when(
-            datetime.fromisoformat(s["starts_at"]),
-            datetime.fromisoformat(s["ends_at"]),
-            r["timezone"],
-            locale,
-        )
-        for s in r["sessions"]
-    ]
-    letter = mail_text.Letter(
-        topic=topic(job["kind"], r),
-        locale=locale,
-        name=r["name"],
-        title=r["title"],
-        when=mail_text.when(r["starts_at"], r["ends_at"], r["timezone"], locale),
-        where=where,
-        ticket_url=ticket_url,
-        feed_url=feed_url,
-        position=r["waitlist_position"],
-        sessions=sessions,
-        qr_cid=f"qr.{r['id']}@events" if with_qr else None,
-        reason=r.get("rejection_reason"),
-    )
-    if letter.topic in ("confirmation", "promotion", "update", "approved"):
-        links = ical.calendar_links(
-            r["title"], r["starts_at"], r["ends_at"], details=ticket_url, location=where
-        )
-        letter.google_url, letter.outlook_url = links.google, links.outlook
-    return letter
-
-
-def _address(name: str, email: str) -> Address | str:
-    try:
-        return Address(display_name=name, addr_spec=email)
-    except (ValueError, IndexError):  # an address the header model cannot parse: send as given
-        return email
-
-
-def message_id(job: Row, domain: str) -> str:
-    about = job["registration_id"] or f"guest.{job.get('guest_id')}"
-    return f"<{job['kind']}.{job['revision']}.{about}@{domain}>"
-
-
-def _message(
-    letter: mail_text.Letter,
-    job: Row,
-    settings: Settings,
-    now: datetime,
-    organizer_email: str | None,
-) -> EmailMessage:
-    sender = parseaddr(settings.mail_from)[1] or "events@localhost"
-    msg = EmailMessage()
-    msg["From"] = settings.mail_from
-    if organizer_email:
-        msg["Reply-To"] = organizer_email
-    msg["Subject"] = letter.subject
-    msg["Date"] = format_datetime(now)
-    msg["Message-ID"] = message_id(job, sender.rpartition("@")[2] or "localhost")
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["Content-Language"] = letter.locale
-    msg["X-Events-Mail"] = f"{job['kind']}; revision={job['revision']}"
-    msg.set_content(mail_text.plain(letter))
-    msg.add_alternative(mail_text.rich(letter), subtype="html")
-    return msg
-
-
-def _attach(
-    msg: EmailMessage,
-    letter: mail_text.Letter,
-    *,
-    qr: bytes | None,
-    invite: bytes | None,
-    method: str,
-) -> None:
-    """multipart/mixed[ alternative[ plain, related[ html, qr.png ], calendar ], invite.ics ]."""
-    if qr is not None and letter.qr_cid:
-        html_part = msg.get_payload()[1]  # type: ignore[index]
-        assert isinstance(html_part, EmailMessage)
-        html_part.add_related(qr, "image", "png", cid=f"<{letter.qr_cid}>", filename="ticket.png")
-    if invite is not None:
-        text = invite.decode()
-        msg.add_alternative(text, subtype="calendar", params={"method": method})
-        msg.add_attachment(invite, maintype="application", subtype="ics", filename="invite.ics")
-
+# --- what a mail says: letters.py composes it from the current state -----------------------
 
 # --- delivering -----------------------------------------------------------------------------
 
@@ -330,9 +159,10 @@ class MailWorker:
                 composed = await compose(conn, job, self.settings, now)
         except DatabaseUnavailable:
             raise  # the lease lapses and another round takes it
-        except Exception as exc:  # a bug in rendering one mail must not stop the others
-            log.exception("mail %s could not be composed", job["id"])
-            await self._retry(job, now, f"{exc.__class__.__name__}: {exc}")
+        except Exception as exc:  # one mail that cannot be built must not stop the others
+            log.exception("mail %s could not be built; marked failed", job["id"])
+            reason = f"could not be built: {exc.__class__.__name__}: {exc}"
+            await self._record(job, "failed", reason[:500])
             return
         if composed.message is None:
             await self._record(job, "superseded", composed.reason)

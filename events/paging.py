@@ -59,8 +59,10 @@ def decode_cursor(cursor: str | None) -> int:
         return 0
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text[:1] == "s" and text[1:].isdigit() and len(text) < 20:
-            return int(text[1:])
+        if text[:1] == "s" and text[1:].isascii() and text[1:].isdigit() and len(text) < 20:
+            seq = int(text[1:])
+            if encode_cursor(seq) == cursor:  # one spelling per cursor: no padding, no zeros
+                return seq
     except (binascii.Error, UnicodeDecodeError, ValueError):
         pass
     raise InvalidInput.one("cursor", "is not a cursor this server handed out")

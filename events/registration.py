@@ -23,7 +23,10 @@ import asyncpg
 import msgspec
 from msgspec import Meta
 
-from events import access, keys, online, seats, tickets
+from events import access, audit, keys, names, online, seats, tickets
+from events.addresses import NotAnAddress, canonical
+from events.answers import Answer as Answer  # re-exported: callers use registration.Answer
+from events.answers import answer_errors as _answer_errors
 from events.errors import (
     AlreadyRegistered,
     CapacityBelowConfirmed,
@@ -38,24 +41,28 @@ from events.errors import (
     Unauthenticated,
 )
 from events.hosting import Actor, may
+from events.ids import parse_uuid
 from events.lru import LruCache
+from events.overlaps import check_no_overlap
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
 from events.queries import registration as q
 
 SHARDS = q.SHARDS
 Locale = Literal["en", "zh-Hant", "zh-Hans"]
-Answer = str | bool | list[str]
-EMAIL = re.compile(r"^[^@\s\x00-\x1f]+@[^@\s\x00-\x1f]+\.[^@\s\x00-\x1f.]{2,}$")
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
     name: Annotated[str, Meta(min_length=1, max_length=200)]
-    email: Annotated[str, Meta(min_length=3, max_length=254)]
+    email: Annotated[str, Meta(min_length=3, max_length=254, extra_json_schema={"format": "email"})]
     sessions: Annotated[list[str], Meta(max_length=100)] = []
-    answers: dict[str, Answer] = {}
+    answers: Annotated[
+        dict[Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")], Answer], Meta(max_length=50)
+    ] = {}
     locale: Locale = "en"
+    #: the name in Chinese characters beside `name` in Latin script (陳大文 / Chan Tai Man)
+    chinese_name: Annotated[str, Meta(max_length=50)] | None = None
     access_code: Annotated[str, Meta(max_length=100)] | None = None
     invitation: Annotated[str, Meta(max_length=200)] | None = None
     #: in the room or online (hybrid events); default: in_person, or online for online events
@@ -68,6 +75,7 @@ class RegistrationOut(msgspec.Struct):
     status: Literal["confirmed", "waitlisted", "cancelled", "pending", "rejected"]
     waitlist_position: int | None
     name: str
+    chinese_name: str | None
     email: str
     access_token: str | None
     ticket: tickets.TicketOut | None
@@ -136,6 +144,7 @@ async def _register(
     _check_open(target, now)
     fields = _validated(data, target)
     sessions = fields.pop("session_ids")
+    await check_no_overlap(conn, sessions)
     try:
         if _admission(target, data):  # approval, invitations, codes: not the hot path
             if not target["fresh"]:
@@ -173,7 +182,7 @@ def _admission(target: Row, data: RegistrationIn) -> bool:
 
 
 def _check_open(target: Row, now: datetime) -> None:
-    if target["status"] == "draft":
+    if target["status"] == "draft" or target["visibility"] == "private":
         raise NotFound("No such event")
     if target["status"] == "cancelled":
         raise RegistrationClosed("The event is cancelled")
@@ -213,9 +222,14 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
     name = " ".join(data.name.split())
     if not name or CONTROL.search(data.name):
         errors.append(FieldError("name", "must be a name without control characters"))
+    chinese_name = names.clean_chinese_name(data.chinese_name) if data.chinese_name else None
+    if data.chinese_name and chinese_name is None:
+        errors.append(FieldError("chinese_name", "must be a name in Chinese characters"))
     email = data.email.strip()
-    if not EMAIL.match(email):
-        errors.append(FieldError("email", "must be an email address"))
+    try:
+        email = canonical(email)
+    except NotAnAddress as exc:
+        errors.append(FieldError("email", str(exc)))
     session_ids: list[UUID] = []
     known = set(target["session_ids"])
     for i, raw in enumerate(data.sessions):
@@ -233,6 +247,8 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
     assert not isinstance(attendance, FieldError)
     return {
         "name": name,
+        "chinese_name": chinese_name,
+        "search_key": names.search_key(name, chinese_name),
         "email": email,
         "locale": data.locale,
         "answers": data.answers,
@@ -240,29 +256,6 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         "attendance": attendance[0],
         "online_place": attendance[1],
     }
-
-
-def _answer_errors(answers: dict[str, Answer], questions: list[dict[str, Any]]) -> list[FieldError]:
-    errors = []
-    by_id = {question["id"]: question for question in questions}
-    for key in answers:
-        if key not in by_id:
-            errors.append(FieldError(f"answers.{key}", "is not a question of this event"))
-    for qid, question in by_id.items():
-        value, field = answers.get(qid), f"answers.{qid}"
-        kind = question.get("kind", "text")
-        missing = value is None or value in ("", []) or (kind == "checkbox" and value is False)
-        if missing:
-            if question.get("required"):
-                errors.append(FieldError(field, "is required"))
-            continue
-        if kind == "checkbox" and not isinstance(value, bool):
-            errors.append(FieldError(field, "must be true or false"))
-        elif kind == "choice" and value not in question.get("options", []):
-            errors.append(FieldError(field, "must be one of the options"))
-        elif kind == "text" and (not isinstance(value, str) or len(value) > 2000):
-            errors.append(FieldError(field, "must be text of at most 2000 characters"))
-    return errors
 
 
 # --- reading -------------------------------------------------------------------------------
@@ -305,8 +298,7 @@ async def authorize(
 
 async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) -> RegistrationOut:
     token = await access_token(conn, r["id"])
-    remote = r.get("attendance") == "online"
-    confirmed = r["status"] == "confirmed" and not remote
+    confirmed = r["status"] == "confirmed" and r.get("attendance") != "online"  # online: no QR
     ticket = await tickets.ticket_for(conn, r, token) if confirmed else None
     join_url = await online.join_url(conn, r, base_url)
     return RegistrationOut(
@@ -315,6 +307,7 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         status=r["status"],
         waitlist_position=r["waitlist_position"],
         name=r["name"],
+        chinese_name=r["chinese_name"],
         email=r["email"],
         access_token=token if with_secret else None,
         ticket=ticket,
@@ -337,24 +330,44 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
 # --- cancelling and the waitlist -----------------------------------------------------------
 
 
-async def cancel(conn: Connection, registration: Row, *, by: str, now: datetime) -> Row:
-    """Cancel; a confirmed seat goes, in the same transaction, to the head of the waitlist."""
+async def cancel(
+    conn: Connection,
+    registration: Row,
+    *,
+    by: str,
+    now: datetime,
+    actor: Actor | audit.Who | None = None,
+) -> Row:
+    """Cancel; a confirmed seat goes, in the same transaction, to the head of the waitlist.
+    `actor` is who did it, for the audit log (default: the attendee when `by` says so)."""
     async with conn.transaction():
         current = await q.registration(conn, registration["id"], lock=True)
         assert current is not None
         if current["status"] in ("cancelled", "rejected"):  # over already
             return current
         await q.set_cancelled(conn, current["id"], now, by)
+        who = actor or (audit.attendee(current) if by == "attendee" else audit.system(by))
+        await audit.record(
+            conn,
+            who,
+            "registration.cancelled",
+            ("registration", current["id"]),
+            {"status": [current["status"], "cancelled"]},
+            event_id=current["event_id"],
+            now=now,
+        )
         if current["status"] == "confirmed":
             await q.release_session_seats(conn, current["id"])
         if current["shard"] is not None:  # confirmed, or pending holding a seat
-            await seats.free_seat(conn, current["event_id"], current["shard"], now)
+            await seats.free_seat(conn, current["event_id"], current["shard"], now, who)
     found = await q.registration(conn, registration["id"])
     assert found is not None
     return found
 
 
-async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
+async def promote(
+    conn: Connection, registration: Row, now: datetime, actor: Actor | audit.Who | None = None
+) -> Row:
     """A host moves a waitlisted registration up: confirmed if a seat is free, else first in line."""
     if registration["status"] != "waitlisted":
         raise InvalidState("Only a waitlisted registration can be moved up")
@@ -364,8 +377,9 @@ async def promote(conn: Connection, registration: Row, now: datetime) -> Row:
         )
         free = [s["shard"] for s in shards if s["confirmed"] < s["capacity"]]
         if free:
-            await seats.seat_waitlisted(
-                conn, registration["id"], registration["event_id"], free[0], now
+            by = actor or audit.system("waitlist")
+            await seats.move_up(
+                conn, registration["id"], registration["event_id"], free[0], now, by
             )
         else:
             await q.move_to_front(conn, registration["id"], registration["event_id"])
@@ -385,7 +399,7 @@ async def fill_free_seats(
         heads = await q.waitlist_head(conn, event_id, room, online=online) if room else []
         free = (s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"]))
         for head, shard in zip(heads, free, strict=False):
-            await seats.seat_waitlisted(conn, head, event_id, shard, now)
+            await seats.move_up(conn, head, event_id, shard, now, audit.system("waitlist"))
     return len(heads)
 
 
@@ -433,7 +447,4 @@ async def counts(conn: Connection, event: Row) -> dict[str, int]:
 
 
 def _uuid(value: str) -> UUID | None:
-    try:
-        return UUID(value)
-    except ValueError:
-        return None
+    return parse_uuid(value)

@@ -50,6 +50,8 @@ def registration_of(base: str, secret: bytes, address: str) -> UUID | None:
         raw_mac = base64.b32decode(token[26:].upper())
     except ValueError:
         return None
+    if _b32(raw_id) + _b32(raw_mac) != token:  # one canonical spelling: no spare bits altered
+        return None
     registration_id = UUID(bytes=raw_id)
     if not hmac.compare_digest(raw_mac, _mac(secret, registration_id)):
         return None

@@ -12,7 +12,9 @@ from __future__ import annotations
 from datetime import datetime
 from uuid import UUID
 
+from events import audit
 from events.errors import SessionFull
+from events.hosting import Actor
 from events.queries import Connection, Row
 from events.queries import registration as registration_q
 from events.queries import seats as q
@@ -32,23 +34,47 @@ async def take_seat(conn: Connection, registration: Row, *, status: str, now: da
     return False
 
 
-async def free_seat(conn: Connection, event_id: UUID, shard: int, now: datetime) -> None:
+async def free_seat(
+    conn: Connection, event_id: UUID, shard: int, now: datetime, by: Actor | audit.Who
+) -> None:
     """Give back a seat of `shard` (its holder already left it): the head of the waitlist
-    takes that very seat, in the caller's transaction."""
+    takes that very seat, in the caller's transaction (`by` made it free, for the log)."""
     await registration_q.release_seat(conn, event_id, shard)
     pool = shard >= ONLINE_SHARD  # a hybrid event's online place goes to its online waitlist
     for head in await registration_q.waitlist_head(conn, event_id, 1, online=pool):
-        await seat_waitlisted(conn, head, event_id, shard, now)
+        await move_up(conn, head, event_id, shard, now, by)
+
+
+async def move_up(
+    conn: Connection,
+    registration_id: UUID,
+    event_id: UUID,
+    shard: int,
+    now: datetime,
+    by: Actor | audit.Who,
+) -> None:
+    """`seat_waitlisted`, logged as registration.promoted (to confirmed, or to pending)."""
+    status = await seat_waitlisted(conn, registration_id, event_id, shard, now)
+    await audit.record(
+        conn,
+        by,
+        "registration.promoted",
+        ("registration", registration_id),
+        {"status": ["waitlisted", status]},
+        event_id=event_id,
+        now=now,
+    )
 
 
 async def seat_waitlisted(
     conn: Connection, registration_id: UUID, event_id: UUID, shard: int, now: datetime
-) -> None:
+) -> str:
     """Move a waitlisted registration into a seat of `shard` (locked by the caller): it is
     confirmed (its sessions claimed where they have room), or pending if not yet approved."""
     status = await q.seat_waitlisted(conn, registration_id, event_id, shard, now)
     if status == "confirmed":
         await claim_sessions(conn, registration_id)
+    return status
 
 
 async def claim_sessions(conn: Connection, registration_id: UUID) -> None:

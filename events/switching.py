@@ -2,19 +2,18 @@
 
 The switch takes a place of the other kind first (the same conditional statement on that
 kind's shards as registering, so it is exact under concurrency) and only then gives back the
-old one, to the head of the old kind's waitlist, all in one transaction: when the other kind
+old one, to the head of the old kind's waitlist, all in one transaction (the self-service
+PATCH /api/v1/registrations/{id}, selfservice.py, calls it with `attendance`): when the other kind
 has no room it is a 409 event-full and nothing changes.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
 
-import msgspec
-
-from events import online, seats
+from events import audit, online, seats
 from events.errors import EventFull, InvalidInput, InvalidState, NotFound
+from events.hosting import Actor
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
 from events.queries import online as q
@@ -22,20 +21,15 @@ from events.queries import registration as registration_q
 from events.queries import seats as seats_q
 
 
-class RegistrationPatch(msgspec.Struct, forbid_unknown_fields=True):
-    #: switch between the room and online (hybrid events), when the other kind has room
-    attendance: Literal["in_person", "online"] | None = None
-
-
-async def patch(conn: Connection, registration: Row, data: RegistrationPatch, now: datetime) -> Row:
-    if data.attendance is not None and data.attendance != registration["attendance"]:
-        await switch(conn, registration, data.attendance, now)
-    found = await registration_q.registration(conn, registration["id"])
-    assert found is not None
-    return found
-
-
-async def switch(conn: Connection, registration: Row, attendance: str, now: datetime) -> None:
+async def switch(
+    conn: Connection,
+    registration: Row,
+    attendance: str,
+    now: datetime,
+    *,
+    by: Actor | audit.Who | None = None,
+) -> None:
+    """`by`: who switched, for the log (default: the attendee)."""
     event = await catalog_q.event(conn, registration["event_id"])
     if event is None:
         raise NotFound("No such event")
@@ -69,4 +63,6 @@ async def switch(conn: Connection, registration: Row, attendance: str, now: date
         if current["status"] == "waitlisted" and moved["status"] == "confirmed":
             await seats.claim_sessions(conn, current["id"])
         if current["shard"] is not None:  # its old place goes to that kind's waitlist
-            await seats.free_seat(conn, event["id"], current["shard"], now)
+            await seats.free_seat(
+                conn, event["id"], current["shard"], now, by or audit.attendee(current)
+            )

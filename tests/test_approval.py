@@ -228,3 +228,22 @@ async def test_rejected_cannot_be_cancelled_into_a_fresh_application(
     kept = await client.post(f"/api/v1/registrations/{a['id']}/cancel?token={a['access_token']}")
     assert kept.json()["status"] == "rejected"
     assert_problem(await apply(client, event, "reapply"), 409, "already-registered")
+
+
+async def test_decisions_are_in_the_audit_log(client: httpx.AsyncClient, partner: Partner) -> None:
+    event = await create_event(client, partner, approval="hold", capacity=1, waitlist=True)
+    a, b = [(await apply(client, event, w)).json() for w in ("audited-a", "audited-b")]
+    await decide(client, partner, a["id"], "reject", reason="Not this time")
+    await decide(client, partner, b["id"], "approve")
+    log = await client.get(f"/api/v1/events/{event['id']}/audit", headers=partner.auth)
+    entries = [
+        (e["action"], e["subject"]["id"], e["changes"].get("status")) for e in log.json()["items"]
+    ]
+    assert entries[:3] == [
+        ("registration.approved", b["id"], ["pending", "confirmed"]),
+        ("registration.promoted", b["id"], ["waitlisted", "pending"]),
+        ("registration.rejected", a["id"], ["pending", "rejected"]),
+    ]
+    assert {e["actor"]["type"] for e in log.json()["items"][:3]} == {"partner"}
+    created = [e for e in log.json()["items"] if e["action"] == "registration.created"]
+    assert [e["changes"]["status"][1] for e in created] == ["waitlisted", "pending"]

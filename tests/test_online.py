@@ -281,6 +281,37 @@ async def test_switching_frees_the_old_place_for_its_waitlist(
     assert moved.json()["status"] == "confirmed" and moved.json()["attendance"] == "in_person"
 
 
+async def test_one_patch_changes_the_name_and_switches_or_neither(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    """Switching is part of the self-service PATCH: one body may also change the name; when
+    the other kind is full, nothing of the body is applied."""
+    event = await create_event(
+        client, partner, format="hybrid", online=ONLINE, capacity=2, online_capacity=1
+    )
+    a = (await register(client, event, "a@example.org")).json()
+    b = (await register(client, event, "b@example.org")).json()
+    url = f"/api/v1/registrations/{a['id']}?token={a['access_token']}"
+    both = await client.patch(url, json={"attendance": "online", "name": "Wong Siu Ming"})
+    assert both.status_code == 200, both.text
+    assert both.json()["attendance"] == "online" and both.json()["name"] == "Wong Siu Ming"
+    url_b = f"/api/v1/registrations/{b['id']}?token={b['access_token']}"
+    full = await client.patch(url_b, json={"attendance": "online", "name": "Lee Ka Yan"})
+    assert_problem(full, 409, "event-full")
+    unchanged = (await client.get(url_b)).json()
+    assert unchanged["name"] == "Chan Tai Man" and unchanged["attendance"] == "in_person"
+    by_host = await client.patch(
+        f"/api/v1/registrations/{a['id']}", json={"attendance": "in_person"}, headers=partner.auth
+    )
+    assert by_host.status_code == 200 and by_host.json()["attendance"] == "in_person"
+    spec = (await client.get("/api/v1/openapi.json")).json()
+    patch = spec["paths"]["/api/v1/registrations/{registration_id}"]["patch"]
+    body = patch["requestBody"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/RegistrationPatch")
+    fields = spec["components"]["schemas"]["RegistrationPatch"]["properties"]
+    assert {"attendance", "name", "answers", "sessions", "locale"} <= set(fields)
+
+
 # --- the join link ---------------------------------------------------------------------------
 
 

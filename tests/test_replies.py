@@ -33,6 +33,8 @@ from tests import dovecot
 from tests.conftest import Clock, Partner, create_event
 from tests.itip_messages import PROGRAMS, reply_mail
 from tests.test_mail import Inbox, calendar_of, drain, make_worker
+from tests.test_web_console import new_event, signed_in
+from tests.test_web_console_desk import rows
 
 REPLY_BASE = "events-reply@replies.example.org"
 
@@ -280,6 +282,7 @@ async def test_notify_and_ignore_keep_the_seat(
     partner: Partner,
     listener: int,
     db: Database,
+    app: Starlette,
     rule: str,
     outcome: str,
 ) -> None:
@@ -294,7 +297,12 @@ async def test_notify_and_ignore_keep_the_seat(
     assert kept["outcome"] == outcome
     listed = await client.get(f"/api/v1/events/{event['id']}/registrations", headers=partner.auth)
     mine = next(r for r in listed.json()["items"] if r["id"] == seated["id"])
-    assert mine["calendar_reply"] == "DECLINED"  # the hosts see the decline
+    assert mine["calendar_reply"] == "DECLINED"  # the hosts see the decline, in the API ...
+    console = await signed_in(app, db, partner)
+    page = await console.get(f"/console/events/{event['id']}/attendees")
+    row = next(r for r in rows(page) if seated["email"] in r)
+    assert "Declined in their calendar" in row  # ... and on the console's attendee desk
+    await console.aclose()
 
 
 async def test_the_rule_is_an_event_field(client: httpx.AsyncClient, partner: Partner) -> None:
@@ -458,3 +466,14 @@ async def test_the_mailed_invite_carries_the_same_reply_address(
     assert mailed is not None
     assert organizer_of(mailed) == organizer_of(await invite_of(client, one))
     assert organizer_of(mailed).startswith("events-reply+")
+
+
+async def test_the_console_sets_the_events_rule(
+    app: Starlette, db: Database, partner: Partner, client: httpx.AsyncClient
+) -> None:
+    console = await signed_in(app, db, partner)
+    event_id, page = await new_event(console, calendar_replies="notify")
+    assert '<option value="notify" selected>' in page.text
+    read = await client.get(f"/api/v1/events/{event_id}", headers=partner.auth)
+    assert read.json()["calendar_replies"] == "notify"
+    await console.aclose()

@@ -121,6 +121,19 @@ async def pages(
         ("CONSOLE", f"/console/events/{event['id']}/attendees", None),
         ("CONSOLEPOST", f"/console/events/{event['id']}/door-tokens", {"label": "南門"}),
         ("CONSOLEPOST", "/console/events/new", {"title": "", "timezone": "x", "capacity": "?"}),
+        ("GET", "/?q=高峰", None),
+        ("GET", "/?q=沒有這個活動", None),
+        ("CONSOLE", f"/console/events/{event['id']}/translations", None),
+        (
+            "CONSOLEPOST",
+            f"/console/events/{event['id']}/translations",
+            {"question.sector.zh-Hans.options": "金融科技"},
+        ),
+        (
+            "CONSOLEPOST",
+            f"/console/events/{event['id']}/translations",
+            {"event.en.venue.address": "x" * 600},
+        ),
     ]
 
 

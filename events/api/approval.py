@@ -26,7 +26,7 @@ async def _host_registration(call: Call) -> Row:
 )
 async def approve_registration(call: Call) -> RegistrationOut:
     found = await _host_registration(call)
-    done = await approval.approve(call.conn, found["id"], call.now)
+    done = await approval.approve(call.conn, found["id"], call.now, call.actor)
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=False
     )
@@ -41,7 +41,7 @@ async def approve_registration(call: Call) -> RegistrationOut:
 )
 async def reject_registration(call: Call) -> RegistrationOut:
     found = await _host_registration(call)
-    done = await approval.reject(call.conn, found["id"], call.body.reason, call.now)
+    done = await approval.reject(call.conn, found["id"], call.body.reason, call.now, call.actor)
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=False
     )
@@ -56,4 +56,4 @@ async def reject_registration(call: Call) -> RegistrationOut:
 )
 async def decide_registrations(call: Call) -> DecideOut:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
-    return await approval.decide(call.conn, event, call.body, call.now)
+    return await approval.decide(call.conn, event, call.body, call.now, call.actor)

@@ -7,7 +7,9 @@ from starlette.responses import Response
 from events import feeds as feed_files
 from events import ical, registration
 from events.api.routing import Call, Router
+from events.errors import InvalidInput
 from events.feeds import FeedOut, FeedsOut
+from events.translations import LANGS
 
 api = Router("calendar")
 ICS = "text/calendar"
@@ -26,19 +28,24 @@ def _ics(body: bytes, filename: str, *, private: bool) -> Response:
 
 @api.get(
     "/api/v1/events/{event_id}/calendar.ics",
-    "The event as a calendar file (published or cancelled events; drafts are 404)",
+    "The event as a calendar file (published or cancelled events; drafts are 404);"
+    " ?lang=en|zh-Hant|zh-Hans shows its content in that language",
     auth="none",
     media_type=ICS,
     rate_limit="public",
-    errors=(404,),
+    errors=(404, 422),
 )
 async def event_calendar(call: Call) -> Response:
+    lang = call.query("lang") or None
+    if lang is not None and lang not in LANGS:
+        raise InvalidInput.one("lang", "must be en, zh-Hant or zh-Hans")
     body = await ical.event_calendar(
         call.conn,
         call.path("event_id"),
         base_url=call.settings.base_url,
         mail_from=call.settings.mail_from,
         now=call.now,
+        lang=lang,
     )
     return _ics(body, "event.ics", private=False)
 

@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta
+
 from events import catalog
 from events.api.routing import Call, Router
-from events.catalog import EventIn, EventOut, EventPatch, SessionIn, SessionOut, SessionPatch
+from events.catalog import (
+    EventIn,
+    EventOut,
+    EventPatch,
+    SessionIn,
+    SessionOut,
+    SessionPatch,
+)
 from events.paging import Page, PageRequest
 
 api = Router("events")
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Cancelling takes an optional reason, shown in the cancellation mail and on the pages."""
+
+    reason: Annotated[str, Meta(max_length=2000)] | None = None
 
 
 @api.post(
@@ -48,7 +66,7 @@ async def get_event(call: Call) -> EventOut:
 
 @api.patch(
     "/api/v1/events/{event_id}",
-    "Change an event (hosts)",
+    "Change an event (hosts); moving its start moves every session by the same amount",
     body=EventPatch,
     response=EventOut,
     errors=(409,),
@@ -69,14 +87,21 @@ async def publish_event(call: Call) -> EventOut:
     return await catalog.publish_event(call.conn, call.actor, call.path("event_id"), call.now)
 
 
-@api.post("/api/v1/events/{event_id}/cancel", "Cancel the event (owner)", response=EventOut)
+@api.post(
+    "/api/v1/events/{event_id}/cancel",
+    "Cancel the event (owner); an optional reason goes into the mail and onto the pages",
+    body=CancelIn,
+    response=EventOut,
+)
 async def cancel_event(call: Call) -> EventOut:
-    return await catalog.cancel_event(call.conn, call.actor, call.path("event_id"), call.now)
+    return await catalog.cancel_event(
+        call.conn, call.actor, call.path("event_id"), call.now, reason=call.body.reason
+    )
 
 
 @api.post(
     "/api/v1/events/{event_id}/sessions",
-    "Add a session (hosts)",
+    "Add a session (hosts); it must lie inside the event (else 422)",
     body=SessionIn,
     response=SessionOut,
     status=201,

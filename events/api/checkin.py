@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from events import catalog, checkin, registration, tickets
+from events import catalog, checkin, door_kit, registration, tickets
 from events.api.routing import Call, Router
-from events.checkin import (
-    AttendeeOut,
-    BatchIn,
-    BatchOut,
-    CheckinKit,
-    CheckinOut,
-    ScanIn,
-    ScanResult,
-    StatsOut,
-    UndoIn,
-)
+from events.checkin import BatchIn, BatchOut, CheckinOut, ScanIn, ScanResult, UndoIn
+from events.door_kit import AttendeeOut, CheckinKit, StatsOut
 from events.errors import NotFound
+from events.http import compress
 from events.paging import Page, PageRequest
 from events.registration import RegistrationOut
 
@@ -35,7 +27,7 @@ async def _qr(call: Call, render: str) -> Response:
     code = await tickets.code_for(call.conn, found)
     etag = f'"{code[-24:]}"'
     headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if checkin.etag_matches(call.request.headers.get("if-none-match"), etag):
+    if door_kit.etag_matches(call.request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     body = await tickets.qr_image(call.conn, found["id"], code, render, now=call.now)
     media_type = "image/png" if render == "png" else "image/svg+xml"
@@ -80,7 +72,7 @@ async def reissue_ticket(call: Call) -> RegistrationOut:
 
 @api.post(
     "/api/v1/events/{event_id}/checkins",
-    "Check a scanned ticket in (door token or host); refusals carry `result`",
+    "Check a scanned ticket in or out (door token or host); refusals carry `result`",
     body=ScanIn,
     response=ScanResult,
     auth="door",
@@ -137,10 +129,16 @@ async def list_checkins(call: Call) -> Page[CheckinOut]:
 async def checkin_kit(call: Call) -> Response:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))
     assert door.event is not None
-    body, etag = await checkin.kit(call.conn, door.event)
-    headers = {"ETag": etag, "Cache-Control": "private, no-cache"}
-    if checkin.etag_matches(call.request.headers.get("if-none-match"), etag):
+    body, etag = await door_kit.kit(call.conn, door.event, door)
+    gz = compress.accepts_gzip(call.request.headers.get("accept-encoding"))
+    sent_etag = compress.gzip_etag(etag) if gz else etag
+    headers = {"ETag": sent_etag, "Cache-Control": "private, no-cache", "Vary": "Accept-Encoding"}
+    asked = call.request.headers.get("if-none-match")
+    if door_kit.etag_matches(asked, etag) or door_kit.etag_matches(asked, compress.gzip_etag(etag)):
         return Response(status_code=304, headers=headers)
+    if gz:
+        body = await compress.gzipped(body, etag)
+        headers["Content-Encoding"] = "gzip"
     return Response(body, media_type="application/json", headers=headers)
 
 
@@ -154,16 +152,16 @@ async def attendees(call: Call) -> Page[AttendeeOut]:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))
     assert door.event is not None
     page = PageRequest.parse(call.query("limit"), call.query("cursor"))
-    return await checkin.attendees(call.conn, door.event, call.query("q"), page)
+    return await door_kit.attendees(call.conn, door.event, call.query("q"), page)
 
 
 @api.get(
     "/api/v1/events/{event_id}/stats",
-    "Live counts: capacity, confirmed, waitlisted, cancelled, checked in (door token or host)",
+    "Live counts: capacity, confirmed, waitlisted, cancelled, checked in, inside (door, host)",
     response=StatsOut,
     auth="door",
 )
 async def stats(call: Call) -> StatsOut:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))
     assert door.event is not None
-    return await checkin.stats(call.conn, door.event)
+    return await door_kit.stats(call.conn, door.event, door)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from events import catalog, hosting
+from events import catalog, hosting, partner_mail
 from events.api.routing import Call, Router
 from events.errors import NotFound
-from events.hosting import CohostIn, InvitationOut, TokenIn, TokenOut
+from events.hosting import CohostIn, DoorTokenIn, InvitationOut, TokenIn, TokenOut
 from events.paging import Items
 
 api = Router("hosting")
@@ -50,8 +50,8 @@ async def revoke_token(call: Call) -> TokenOut:
 
 @api.post(
     "/api/v1/events/{event_id}/door-tokens",
-    "Issue a door token for this event (hosts)",
-    body=TokenIn,
+    "Issue a door token for this event (hosts); with `session_id`, a door of that session",
+    body=DoorTokenIn,
     response=TokenOut,
     status=201,
     idempotent=True,
@@ -63,10 +63,10 @@ async def create_door_token(call: Call) -> TokenOut:
 
 @api.get(
     "/api/v1/events/{event_id}/door-tokens",
-    "The event's door tokens (hosts)",
-    response=list[TokenOut],
+    "The event's door tokens, revoked ones included (hosts)",
+    response=Items[TokenOut],
 )
-async def list_door_tokens(call: Call) -> list[TokenOut]:
+async def list_door_tokens(call: Call) -> Items[TokenOut]:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
     return await hosting.list_door_tokens(call.conn, event)
 
@@ -78,7 +78,9 @@ async def list_door_tokens(call: Call) -> list[TokenOut]:
 )
 async def revoke_door_token(call: Call) -> TokenOut:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
-    return await hosting.revoke_door_token(call.conn, event, _uuid(call, "token_id"), call.now)
+    return await hosting.revoke_door_token(
+        call.conn, event, _uuid(call, "token_id"), call.now, call.actor
+    )
 
 
 @api.post(
@@ -92,7 +94,10 @@ async def revoke_door_token(call: Call) -> TokenOut:
 )
 async def invite_cohost(call: Call) -> InvitationOut:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "change_hosts")
-    return await hosting.invite_cohost(call.conn, event, call.actor, call.body)
+    invitation = await hosting.invite_cohost(call.conn, event, call.actor, call.body)
+    console = f"{call.settings.base_url}/console"
+    await partner_mail.cohost_invited(call.conn, invitation, console_url=console, now=call.now)
+    return invitation
 
 
 @api.get(
@@ -113,7 +118,7 @@ async def list_event_invitations(call: Call) -> list[InvitationOut]:
 )
 async def remove_cohost(call: Call) -> None:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "change_hosts")
-    await hosting.remove_cohost(call.conn, event, call.path("partner"))
+    await hosting.remove_cohost(call.conn, event, call.path("partner"), call.actor)
 
 
 @api.get("/api/v1/invitations", "Your pending co-host invitations", response=Items[InvitationOut])

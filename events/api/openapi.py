@@ -9,8 +9,11 @@ from typing import Any
 import msgspec
 
 from events import __version__
+from events.api import contract
 from events.api.problems import Problem
 from events.api.routing import JSON, Endpoint
+from events.webhook_delivery import WebhookPayload
+from events.webhooks import SUBSCRIBABLE
 
 REF = "#/components/schemas/{name}"
 _AUTH_TEXT = {
@@ -23,21 +26,33 @@ _AUTH_TEXT = {
 _ERROR_TEXT = {
     401: "No token, or an unknown token",
     403: "This token may not do this",
+    408: "The body was not sent in time",
     404: "Not found, or not yours",
     409: "Conflicts with the current state",
     413: "Body over 1 MiB",
     415: "Body is not application/json",
-    422: "Invalid input",
-    429: "Rate limited",
-    503: "Database unavailable",
+    422: "Invalid input (a body, query parameter or header breaking the input policy)",
+    429: "Rate limited (rate-limited); try again after Retry-After",
+    503: "The database is unavailable (database-unavailable: nothing was done); try again after"
+    " Retry-After",
 }
+_WRITE_503 = (
+    "The database is unavailable (database-unavailable: nothing was done), or the outcome of"
+    " this write is unknown (outcome-unknown); either way send it again after Retry-After,"
+    " with the same Idempotency-Key"
+)
 
 
 def build(endpoints: list[Endpoint]) -> dict[str, Any]:
     types: list[Any] = [Problem]
     for e in endpoints:
         types += [t for t in (e.body, e.response) if t is not None]
-    schemas, components = msgspec.json.schema_components(types, ref_template=REF)
+    schemas, components = msgspec.json.schema_components([*types, WebhookPayload], ref_template=REF)
+    contract.constrain(
+        components,
+        {_name(e.body) for e in endpoints if e.body is not None},
+        {_name(e.body) for e in endpoints if e.body is not None and e.method == "PATCH"},
+    )
     index = 1
     paths: dict[str, dict[str, Any]] = {}
     for e in endpoints:
@@ -45,7 +60,10 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
         index += e.body is not None
         response_schema = schemas[index] if e.response is not None else None
         index += e.response is not None
-        paths.setdefault(e.path, {})[e.method.lower()] = _operation(e, body_schema, response_schema)
+        op = _operation(e, body_schema, response_schema)
+        if e.body is not None and e.method != "PATCH":  # no body is `{}`, if that is enough
+            op["requestBody"]["required"] = bool(components.get(_name(e.body), {}).get("required"))
+        paths.setdefault(e.path, {})[e.method.lower()] = op
     return {
         "openapi": "3.1.0",
         "info": {
@@ -55,6 +73,7 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "paths": paths,
+        "webhooks": _webhooks(),
         "components": {
             "schemas": components,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -62,16 +81,42 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
     }
 
 
+def _name(kind: Any) -> str:
+    return str(getattr(kind, "__name__", ""))
+
+
+def _webhooks() -> dict[str, Any]:
+    """What partners' receivers get (Standard Webhooks), one entry per subscribable action."""
+    signed = (
+        "Signed as Standard Webhooks says: headers webhook-id, webhook-timestamp and"
+        ' webhook-signature ("v1,<base64 HMAC-SHA256 of {id}.{timestamp}.{body}>" under the'
+        " secret's bytes, the base64 after whsec_). Answer 2xx; anything else is retried for"
+        " 27 hours; 410 turns the webhook off."
+    )
+    body = {"$ref": REF.format(name="WebhookPayload")}
+    return {
+        action: {
+            "post": {
+                "operationId": "webhook_" + action.replace(".", "_"),
+                "summary": f"{action}: sent to your webhooks subscribed to it (or to *)",
+                "description": signed,
+                "tags": ["webhooks"],
+                "requestBody": {"required": True, "content": {JSON: {"schema": body}}},
+                "responses": {"200": {"description": "Received (any 2xx)"}},
+            }
+        }
+        for action in SUBSCRIBABLE
+    }
+
+
 def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
+    rules = contract.rules_of(_name(e.body)) if e.body is not None else ""
     op: dict[str, Any] = {
         "operationId": e.handler.__name__,
         "summary": e.summary,
-        "description": _AUTH_TEXT.get(e.auth, ""),
+        "description": _AUTH_TEXT.get(e.auth, "") + rules,
         "tags": [e.tag],
-        "parameters": [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in re.findall(r"{(\w+)}", e.path)
-        ],
+        "parameters": [contract.path_parameter(name) for name in re.findall(r"{(\w+)}", e.path)],
         "responses": {},
     }
     if e.auth != "none":
@@ -82,7 +127,7 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
                 "name": "Idempotency-Key",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string"},
+                "schema": contract.IDEMPOTENCY_KEY,
                 "description": "Replays the first answer to the same request for 24 hours.",
             }
         )
@@ -97,26 +142,38 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
     elif e.media_type != JSON:
         ok["content"] = {e.media_type: {"schema": {"type": "string"}}}
     op["responses"][str(e.status)] = ok
-    codes = set(e.errors) | {503}
-    if body is not None or e.request_media_type is not None:
-        codes |= {413, 415, 422}
-    if e.auth not in ("none",):
-        codes |= {401, 403, 404}
-    if e.rate_limit:
-        codes.add(429)
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(name="Problem")}}}
-    for code in sorted(codes):
+    for code in sorted(_error_codes(e, body is not None or e.request_media_type is not None)):
+        types = ", ".join(f"`{t}`" for t in _PROBLEM_TYPES.get(code, ()))
+        said = _WRITE_503 if code == 503 and e.writes else _ERROR_TEXT.get(code, "Error")
         op["responses"][str(code)] = {
-            "description": _ERROR_TEXT.get(code, "Error"),
+            "description": said + (f". Problem types: {types}" if types else ""),
             "content": problem,
         }
     return op
 
 
+_PROBLEM_TYPES = contract.problem_types()
+
+
+def _error_codes(e: Endpoint, has_body: bool) -> set[int]:
+    """Every status an operation can answer besides its own: any token sent is checked
+    (401), any path or query string may break the input policy (404, 422)."""
+    codes = set(e.errors) | {401, 404, 422, 503}
+    if has_body:
+        codes |= {408, 413, 415}
+    if e.auth != "none":
+        codes.add(403)
+    if e.rate_limit:
+        codes.add(429)
+    return codes
+
+
 def resource_schemas(endpoints: list[Endpoint]) -> dict[str, dict[str, Any]]:
     """One self-contained JSON Schema (2020-12) per request/response type, by type name."""
     out: dict[str, dict[str, Any]] = {}
-    for kind in [Problem, *(t for e in endpoints for t in (e.body, e.response) if t is not None)]:
+    declared = [t for e in endpoints for t in (e.body, e.response) if t is not None]
+    for kind in [Problem, *declared, WebhookPayload]:
         schema = msgspec.json.schema(kind)
         ref = schema.get("$ref")
         if ref is None:

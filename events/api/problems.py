@@ -7,7 +7,9 @@ SQL ever reaches a client: unexpected errors are logged and answered with a plai
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from typing import Any
 
 import msgspec
@@ -17,7 +19,7 @@ from starlette.responses import Response
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from events.errors import ERROR_TYPE_BASE, DomainError, PayloadTooLarge
+from events.errors import ERROR_TYPE_BASE, DomainError, PayloadTooLarge, RequestTimeout
 
 log = logging.getLogger("events.api")
 
@@ -29,6 +31,7 @@ _HTTP_CODES = {
     403: ("forbidden", "This token may not do this"),
     404: ("not-found", "Not found"),
     405: ("method-not-allowed", "Method not allowed"),
+    408: ("request-timeout", "The request was not sent in time"),
     413: ("payload-too-large", "The request body is larger than 1 MiB"),
     500: ("internal-error", "Something went wrong on our side"),
 }
@@ -43,6 +46,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     detail: str
     errors: list[dict[str, str]] | None = None
     result: str | None = None
+    retry_after: int | None = None
 
 
 def problem_response(body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
@@ -61,9 +65,11 @@ def http_problem(status: int, detail: str | None = None) -> dict[str, Any]:
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-    if exc.status == 503:
-        headers = {"Retry-After": "2"}
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    if exc.status == 408:  # the rest of the body may never come: the connection ends here
+        headers["Connection"] = "close"
     return problem_response(exc.problem(), headers)
 
 
@@ -116,8 +122,14 @@ class CatchAll:
             await response(scope, receive, send)
 
 
+#: Seconds to wait for each chunk of a request body (EVENTS_BODY_TIMEOUT): a body sent too
+#: slowly is a 408, so a half-sent request cannot hold its worker's attention for ever.
+BODY_TIMEOUT = float(os.environ.get("EVENTS_BODY_TIMEOUT") or 30)
+
+
 class BodyLimit:
-    """Pure ASGI middleware: request bodies over `limit` bytes are refused with a 413."""
+    """Pure ASGI middleware: request bodies over `limit` bytes are refused with a 413, bodies
+    that stall for BODY_TIMEOUT with a 408."""
 
     def __init__(self, app: ASGIApp, limit: int = 1024 * 1024) -> None:
         self.app = app
@@ -135,7 +147,11 @@ class BodyLimit:
 
         async def limited_receive() -> Message:
             nonlocal seen
-            message = await receive()
+            try:
+                async with asyncio.timeout(BODY_TIMEOUT):
+                    message = await receive()
+            except TimeoutError:
+                raise RequestTimeout() from None
             seen += len(message.get("body", b""))
             if seen > self.limit:
                 raise PayloadTooLarge()

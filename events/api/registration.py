@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from starlette.responses import Response
+import shutil
+import tempfile
+from pathlib import Path
+
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from events import attendees, catalog, registration
 from events.api.routing import Call, Router
+from events.errors import InvalidInput
 from events.paging import Page, PageRequest
 from events.registration import RegistrationIn, RegistrationOut
+from events.translations import LANGS
 
 api = Router("registrations")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @api.post(
@@ -40,6 +49,8 @@ async def get_registration(call: Call) -> RegistrationOut:
     found, mine = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
+    if not mine:  # a host reads someone's personal data: logged
+        await attendees.log_read(call.conn, call.actor, found, call.now)
     return await registration.render(
         call.conn, found, base_url=call.settings.base_url, with_secret=mine
     )
@@ -56,7 +67,11 @@ async def cancel_registration(call: Call) -> RegistrationOut:
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
     done = await registration.cancel(
-        call.conn, found, by="attendee" if mine else "host", now=call.now
+        call.conn,
+        found,
+        by="attendee" if mine else "host",
+        now=call.now,
+        actor=None if mine else call.actor,
     )
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=mine
@@ -73,7 +88,7 @@ async def promote_registration(call: Call) -> RegistrationOut:
     found, _ = await registration.authorize(
         call.conn, call.actor, None, call.path("registration_id")
     )
-    done = await registration.promote(call.conn, found, call.now)
+    done = await registration.promote(call.conn, found, call.now, call.actor)
     return await registration.render(
         call.conn, done, base_url=call.settings.base_url, with_secret=False
     )
@@ -94,20 +109,64 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
         q_text=call.query("q"),
         page=page,
         base_url=call.settings.base_url,
+        actor=call.actor,
+        now=call.now,
     )
 
 
 @api.get(
     "/api/v1/events/{event_id}/registrations.csv",
-    "Export the registrations as CSV (hosts)",
+    "Export the registrations as CSV (hosts); ?lang=en|zh-Hant|zh-Hans names the sessions"
+    " in that language",
     media_type="text/csv",
 )
 async def export_registrations(call: Call) -> Response:
+    """Streamed as it is read (a server-side cursor on a connection of its own)."""
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
-    text = await attendees.export_csv(call.conn, event)
-    filename = f"{event['slug']}-registrations.csv"
-    return Response(
-        text.encode("utf-8"),
+    lang = _lang(call)
+    return StreamingResponse(
+        attendees.csv_chunks(
+            call.request.app.state.db, event, actor=call.actor, now=call.now, lang=lang
+        ),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        headers=_attachment(f"{event['slug']}-registrations.csv"),
     )
+
+
+@api.get(
+    "/api/v1/events/{event_id}/registrations.xlsx",
+    "Export the registrations as an Excel workbook, the CSV's columns (hosts)",
+    media_type=XLSX,
+)
+async def export_registrations_xlsx(call: Call) -> Response:
+    event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
+    folder = Path(tempfile.mkdtemp(prefix="events-xlsx-"))
+    try:
+        path, rows = await attendees.xlsx_file(
+            call.request.app.state.db, event, folder, _lang(call)
+        )
+        await attendees.log_export(call.conn, call.actor, event, rows, call.now, "export.xlsx")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=XLSX,
+        headers=_attachment(path.name),
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+def _lang(call: Call) -> str | None:
+    """?lang= of an export: session titles in that language."""
+    lang = call.query("lang") or None
+    if lang is not None and lang not in LANGS:
+        raise InvalidInput.one("lang", "must be en, zh-Hant or zh-Hans")
+    return lang
+
+
+def _attachment(filename: str) -> dict[str, str]:
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+    }

@@ -2,8 +2,9 @@
 
 A handler receives a `Call` (the decoded body, the caller, a connection and `now`) and
 returns what to send. The wrapper here does the rest in the same order for every endpoint:
-decode the body (before touching the database), open a transaction (reads: a plain
-connection), authenticate, replay or record an `Idempotency-Key`, render JSON.
+read the body (before touching the database), refuse a missing token, open a transaction
+(reads: a plain connection), authenticate, decode and check the body (so a stranger gets a 401
+whatever it sent), replay or record an `Idempotency-Key`, render JSON.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events import idempotency
-from events.errors import FieldError, InvalidInput, UnsupportedMediaType
+from events.errors import FieldError, InvalidInput, Unauthenticated, UnsupportedMediaType
 from events.hosting import ANONYMOUS, Actor, authenticate
+from events.http import policy
 from events.queries import Connection
 
 JSON = "application/json"
@@ -113,6 +115,12 @@ class Router:
         return self.route("DELETE", path, summary, **options)
 
 
+def client_address(request: Request) -> str | None:
+    """The client's address: behind a trusted proxy, the one it forwards (uvicorn's proxy
+    headers middleware has put it in the scope already)."""
+    return request.client.host if request.client else None
+
+
 def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if header is None:
@@ -123,41 +131,40 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def decode(raw: bytes, content_type: str | None, kind: type) -> Any:
+def decode(raw: bytes, content_type: str | None, kind: type, *, method: str = "POST") -> Any:
     not_json = content_type is None or content_type.split(";")[0].strip().lower() != JSON
     if not_json and (raw or content_type is not None):
         raise UnsupportedMediaType("Send the body as application/json")
+    if method == "PATCH" and raw.strip() in (b"", b"{}"):
+        raise InvalidInput.one("body", "must name at least one field to change")
     try:
         decoded: Any = msgspec.json.decode(raw or b"{}", type=kind)
     except msgspec.ValidationError as exc:
-        raise InvalidInput([validation_error(str(exc))]) from None
+        if "got `float`" not in str(exc):
+            raise InvalidInput([validation_error(str(exc))]) from None
+        decoded = _with_whole_numbers(raw, kind)
     except (msgspec.DecodeError, RecursionError):
         raise InvalidInput.one("body", "is not valid JSON") from None
-    if b"\\u0000" in raw:  # PostgreSQL cannot store NUL in text: refuse it here, not as a 500
-        where = nul_path(msgspec.json.decode(raw), "")
-        if where is not None:
-            raise InvalidInput.one(where or "body", "must not contain NUL characters")
+    policy.check_json(raw)
     return decoded
 
 
-def nul_path(value: Any, path: str) -> str | None:
-    """The dotted path of the first string (or key) in decoded JSON holding a NUL character."""
-    if isinstance(value, str):
-        return path if "\x00" in value else None
+def _with_whole_numbers(raw: bytes, kind: type) -> Any:
+    """JSON Schema's `integer` includes 5.0: a whole float is taken where an int is wanted."""
+    try:
+        return msgspec.convert(_ints(msgspec.json.decode(raw)), type=kind)
+    except msgspec.ValidationError as exc:
+        raise InvalidInput([validation_error(str(exc))]) from None
+
+
+def _ints(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
     if isinstance(value, dict):
-        items: Any = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return None
-    for key, item in items:
-        child = f"{path}.{key}" if path else str(key)
-        if "\x00" in str(key):
-            return child
-        found = nul_path(item, child)
-        if found is not None:
-            return found
-    return None
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
 
 
 def validation_error(message: str) -> FieldError:
@@ -185,21 +192,36 @@ def starlette_route(endpoint: Endpoint) -> Route:
 
 
 async def run(endpoint: Endpoint, request: Request) -> Response:
+    raw = await request.body() if endpoint.body is not None else b""
     body = None
-    raw = b""
-    if endpoint.body is not None:
-        raw = await request.body()
-        body = decode(raw, request.headers.get("content-type"), endpoint.body)
+    if endpoint.body is not None and endpoint.auth == "none":  # no caller to check first
+        body = decode(
+            raw, request.headers.get("content-type"), endpoint.body, method=endpoint.method
+        )
     state = request.app.state
     if endpoint.rate_limit:
-        state.limiter.check(endpoint.rate_limit, request)
+        await state.limiter.check(endpoint.rate_limit, client_address(request))
     now = state.clock()
     token = bearer_token(request)
+    if token is None and endpoint.auth in ("partner", "door"):
+        raise Unauthenticated("This needs a token (Authorization: Bearer …)")
     key = request.headers.get("idempotency-key") if endpoint.idempotent else None
+    if key is not None and (not key or len(key) > 200 or policy.text_fault(key)):
+        raise InvalidInput.one("Idempotency-Key", "must be 1 to 200 printable characters")
     in_transaction = endpoint.writes and (endpoint.transaction or key is not None)
-    use = state.db.transaction if in_transaction else state.db.connection
-    async with use() as conn:
+    opened = (
+        state.db.transaction() if in_transaction else state.db.connection(writes=endpoint.writes)
+    )
+    async with opened as conn:
         actor, secret = await _caller(conn, endpoint, request, token)
+        if endpoint.auth == "attendee" and actor.kind == "anonymous" and not secret:
+            raise Unauthenticated("Give the registration's access token, or a host's token")
+        if (
+            endpoint.body is not None and endpoint.auth != "none"
+        ):  # read once the caller is known: a stranger gets a 401
+            body = decode(
+                raw, request.headers.get("content-type"), endpoint.body, method=endpoint.method
+            )
         call = Call(request, conn, actor, now, body, secret)
         if key is None:
             return render(endpoint, await endpoint.handler(call))

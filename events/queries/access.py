@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from events.queries import Connection, Row, row, rows
-from events.queries.registration import _RETURNING
+from events.queries.registration import _LOGGED, _RETURNING
 
 _CODE = "id, seq, event_id, code, uses, max_uses, expires_at, skip_approval, revoked_at, created_at"
 
@@ -108,10 +108,13 @@ async def insert_seated(
     return row(
         await conn.fetchrow(
             "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
-            "   WHERE event_id = $1 AND shard = $12 AND confirmed < capacity RETURNING shard)"
-            f" INSERT INTO registrations ({_COLUMNS}, status, shard, confirmed_at)"
+            "   WHERE event_id = $1 AND shard = $12 AND confirmed < capacity RETURNING shard),"
+            f" created AS (INSERT INTO registrations ({_COLUMNS}, status, shard, confirmed_at)"
             " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $13, seat.shard,"
-            " CASE WHEN $13 = 'confirmed' THEN $11::timestamptz END FROM seat " + _RETURNING,
+            " CASE WHEN $13 = 'confirmed' THEN $11::timestamptz END FROM seat "
+            + _RETURNING
+            + ")"
+            + _LOGGED,
             *_values(event_id, fields, extra),
             now,
             shard,
@@ -131,10 +134,12 @@ async def insert_unseated(
 ) -> Row:
     """Insert a registration without a seat: pending (screened) or waitlisted."""
     record = await conn.fetchrow(
-        f"INSERT INTO registrations ({_COLUMNS}, status, waitlist_order)"
+        f"WITH created AS (INSERT INTO registrations ({_COLUMNS}, status, waitlist_order)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12,"
         " CASE WHEN $12 = 'waitlisted' THEN nextval('registrations_waitlist_order') END) "
-        + _RETURNING,
+        + _RETURNING
+        + ")"
+        + _LOGGED,
         *_values(event_id, fields, extra),
         now,
         status,

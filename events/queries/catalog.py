@@ -11,10 +11,12 @@ from events.queries import Connection, Row, row, rows
 _EVENT = (
     "SELECT e.id, e.seq, e.slug, e.owner_id, e.title, e.description, e.timezone, e.starts_at,"
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
-    " e.registration_opens_at, e.registration_closes_at, e.questions, e.revision,"
+    " e.reentry,"
+    " e.registration_opens_at, e.registration_closes_at, e.questions, e.translations, e.revision,"
     " e.approval, e.invite_only, e.format, e.online_url, e.online_instructions,"
     " e.online_reveal_before, e.online_capacity,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
+    " e.edits_close_at, e.reminders, e.cancel_reason,"
     " h.host_ids, h.host_slugs, h.host_roles"
     " FROM events e CROSS JOIN LATERAL ("
     "   SELECT array_agg(hp.id ORDER BY eh.role = 'owner' DESC, eh.added_at) AS host_ids,"
@@ -34,12 +36,16 @@ EVENT_COLUMNS = (
     "venue_address",
     "capacity",
     "waitlist",
+    "reentry",
     "visibility",
     "registration_opens_at",
     "registration_closes_at",
     "questions",
     "approval",
     "invite_only",
+    "edits_close_at",
+    "reminders",
+    "translations",
     "calendar_replies",
     "format",
     "online_url",
@@ -125,6 +131,10 @@ async def update_event(
     )
 
 
+async def set_slug(conn: Connection, event_id: UUID, slug: str) -> None:
+    await conn.execute("UPDATE events SET slug = $2 WHERE id = $1", event_id, slug)
+
+
 async def set_status(conn: Connection, event_id: UUID, status: str, now: datetime) -> None:
     """Publish or cancel; cancelling raises the revision (calendar SEQUENCE)."""
     await conn.execute(
@@ -139,20 +149,25 @@ async def set_status(conn: Connection, event_id: UUID, status: str, now: datetim
     )
 
 
-_SESSION = "SELECT id, event_id, title, starts_at, ends_at, room, capacity FROM sessions"
+async def set_cancel_reason(conn: Connection, event_id: UUID, reason: str | None) -> None:
+    await conn.execute("UPDATE events SET cancel_reason = $2 WHERE id = $1", event_id, reason)
+
+
+_SESSION_COLUMNS = "id, event_id, title, starts_at, ends_at, room, capacity, translations"
+_SESSION = f"SELECT {_SESSION_COLUMNS} FROM sessions"
 
 
 async def insert_session(conn: Connection, event_id: UUID, fields: dict[str, Any]) -> Row:
     record = await conn.fetchrow(
-        "INSERT INTO sessions (event_id, title, starts_at, ends_at, room, capacity)"
-        " VALUES ($1, $2, $3, $4, $5, $6)"
-        " RETURNING id, event_id, title, starts_at, ends_at, room, capacity",
+        "INSERT INTO sessions (event_id, title, starts_at, ends_at, room, capacity, translations)"
+        f" VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {_SESSION_COLUMNS}",
         event_id,
         fields["title"],
         fields["starts_at"],
         fields["ends_at"],
         fields["room"],
         fields["capacity"],
+        fields.get("translations", {}),
     )
     assert record is not None
     return dict(record)
@@ -169,13 +184,12 @@ async def session(conn: Connection, session_id: UUID, event_id: UUID) -> Row | N
 
 
 async def update_session(conn: Connection, session_id: UUID, changes: dict[str, Any]) -> Row | None:
-    allowed = ("title", "starts_at", "ends_at", "room", "capacity")
+    allowed = ("title", "starts_at", "ends_at", "room", "capacity", "translations")
     assert all(c in allowed for c in changes)
     sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(changes, start=2))
     return row(
         await conn.fetchrow(
-            f"UPDATE sessions SET {sets} WHERE id = $1"
-            " RETURNING id, event_id, title, starts_at, ends_at, room, capacity",
+            f"UPDATE sessions SET {sets} WHERE id = $1 RETURNING {_SESSION_COLUMNS}",
             session_id,
             *changes.values(),
         )

@@ -34,15 +34,18 @@ async def insert_token(
     *,
     event_id: UUID | None,
     label: str,
+    session_id: UUID | None = None,
 ) -> Row:
     record = await conn.fetchrow(
-        "INSERT INTO api_tokens (token_hash, kind, partner_id, event_id, label)"
-        " VALUES ($1, $2, $3, $4, $5) RETURNING id, kind, label, event_id, created_at",
+        "INSERT INTO api_tokens (token_hash, kind, partner_id, event_id, label, session_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6)"
+        " RETURNING id, kind, label, event_id, session_id, created_at",
         token_hash,
         kind,
         partner_id,
         event_id,
         label,
+        session_id,
     )
     assert record is not None
     return dict(record)
@@ -52,7 +55,8 @@ async def token_actor(conn: Connection, token_hash: bytes) -> Row | None:
     """The live token with this hash, with its partner."""
     return row(
         await conn.fetchrow(
-            "SELECT t.id AS token_id, t.token_hash, t.kind, t.event_id, p.id AS partner_id,"
+            "SELECT t.id AS token_id, t.token_hash, t.kind, t.event_id, t.label, t.session_id,"
+            " p.id AS partner_id,"
             " p.slug AS partner_slug FROM api_tokens t JOIN partners p ON p.id = t.partner_id"
             " WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
             token_hash,
@@ -89,11 +93,21 @@ async def revoke_token(
 async def event_door_tokens(conn: Connection, event_id: UUID) -> list[Row]:
     return rows(
         await conn.fetch(
-            "SELECT id, kind, label, event_id, created_at, revoked_at FROM api_tokens"
-            " WHERE event_id = $1 AND kind = 'door' ORDER BY seq",
+            "SELECT id, kind, label, event_id, session_id, created_at, revoked_at"
+            " FROM api_tokens WHERE event_id = $1 AND kind = 'door' ORDER BY seq",
             event_id,
         )
     )
+
+
+async def event_session(conn: Connection, event_id: UUID, session_id: str) -> UUID | None:
+    """The id of this event's session `session_id` (a string from a request), or None."""
+    value: UUID | None = await conn.fetchval(
+        "SELECT id FROM sessions WHERE event_id = $1 AND id::text = lower($2)",
+        event_id,
+        session_id,
+    )
+    return value
 
 
 async def revoke_door_token(
@@ -103,7 +117,7 @@ async def revoke_door_token(
         await conn.fetchrow(
             "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3)"
             " WHERE id = $1 AND event_id = $2 AND kind = 'door'"
-            " RETURNING id, kind, label, event_id, created_at, revoked_at",
+            " RETURNING id, kind, label, event_id, session_id, created_at, revoked_at",
             token_id,
             event_id,
             now,

@@ -12,14 +12,15 @@ from events.queries import Connection, Row, row, rows
 
 _EVENT_COLUMNS = (
     "e.id AS event_id, e.slug, e.title, e.description, e.timezone, e.starts_at, e.ends_at,"
-    " e.venue_name, e.venue_address, e.status AS event_status, e.revision,"
-    " e.updated_at AS event_updated_at, e.visibility, e.format, e.online_instructions,"
+    " e.venue_name, e.venue_address, e.translations, e.status AS event_status, e.revision,"
+    " e.updated_at AS event_updated_at, e.visibility, e.cancel_reason, e.reminders,"
+    " e.format, e.online_instructions,"
     " p.name AS organizer_name, p.email AS organizer_email"
 )
 
 _SESSION_JSON = (
     "json_build_object('id', s.id, 'title', s.title, 'starts_at', s.starts_at,"
-    " 'ends_at', s.ends_at, 'room', s.room) ORDER BY s.seq"
+    " 'ends_at', s.ends_at, 'room', s.room, 'translations', s.translations) ORDER BY s.seq"
 )
 
 _ALL_SESSIONS = (
@@ -37,7 +38,7 @@ _EVENT = (
 )
 
 _INVITE = (
-    "SELECT r.id, r.seq, r.name, r.email, r.locale, r.status, r.updated_at, r.confirmed_at,"
+    "SELECT r.id, r.seq, r.name, r.email, r.locale, r.status, r.updated_at, r.confirmed_at, r.edits,"
     " r.rejection_reason, r.attendance,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"

@@ -1,4 +1,4 @@
-"""The periodic-jobs runner's statements: a session-level advisory lock per job."""
+"""The periodic-jobs runner's statements: a transaction-scoped advisory lock per job."""
 
 from __future__ import annotations
 
@@ -9,9 +9,6 @@ JOB_LOCK_SPACE = 0x6A6F6273  # "jobs"
 
 
 async def try_lock(conn: Connection, key: int) -> bool:
-    locked = await conn.fetchval("SELECT pg_try_advisory_lock($1, $2)", JOB_LOCK_SPACE, key)
+    """Take the job's lock until the transaction on `conn` ends; False when another has it."""
+    locked = await conn.fetchval("SELECT pg_try_advisory_xact_lock($1, $2)", JOB_LOCK_SPACE, key)
     return bool(locked)
-
-
-async def unlock(conn: Connection, key: int) -> None:
-    await conn.execute("SELECT pg_advisory_unlock($1, $2)", JOB_LOCK_SPACE, key)

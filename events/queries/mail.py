@@ -84,3 +84,14 @@ async def of_registration(conn: Connection, registration_id: UUID) -> list[Row]:
             registration_id,
         )
     )
+
+
+async def failed(conn: Connection, *, limit: int) -> list[Row]:
+    """Failed mails, newest first, with their reasons (for the operator)."""
+    return rows(
+        await conn.fetch(
+            "SELECT id, kind, registration_id, revision, attempts, created_at, last_error"
+            " FROM mail_outbox WHERE status = 'failed' ORDER BY id DESC LIMIT $1",
+            limit,
+        )
+    )

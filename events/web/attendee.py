@@ -20,13 +20,14 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from events import catalog, idempotency, registration, tickets
+from events import catalog, idempotency, registration, selfservice, tickets
+from events.api.routing import client_address
 from events.catalog import EventOut
-from events.errors import DomainError, FieldError, InvalidInput, NotFound
+from events.errors import DomainError, FieldError, InvalidInput, NotFound, Unauthenticated
 from events.hosting import ANONYMOUS
 from events.queries import Connection
 from events.registration import RegistrationIn, RegistrationOut
-from events.web import calendar_links
+from events.web import calendar_links, content
 from events.web.i18n import N_
 from events.web.render import connection, form_of, lang_of, now, redirect, render
 
@@ -42,16 +43,21 @@ CONFLICTS = {
 FIELD_MESSAGES = {
     "name": N_("Please enter your name."),
     "email": N_("Please enter a valid email address."),
+    "chinese_name": N_("Please write your Chinese name in Chinese characters, or leave it empty."),
     "sessions": N_("Please choose from the sessions listed."),
     "required": N_("Please answer this question."),
     "answer": N_("Please check this answer."),
+    "overlap": N_("These sessions overlap in time, so you can choose only one of them:"),
 }
 
 
 async def home(request: Request) -> Response:
+    query = (request.query_params.get("q") or "").strip()[:200]
     async with connection(request) as conn:
         upcoming = await catalog.upcoming_events(conn, now(request))
-    return render(request, "home.html", {"events": upcoming})
+    lang = lang_of(request)
+    shown = [content.localize(e, lang) for e in upcoming if content.matches(e, query)]
+    return render(request, "home.html", {"events": shown, "q": query})
 
 
 async def event_page(request: Request) -> Response:
@@ -62,7 +68,9 @@ async def event_page(request: Request) -> Response:
 
 
 async def _event_context(request: Request, conn: Connection, event: EventOut) -> dict[str, Any]:
-    counts = await registration.counts(conn, {"id": catalog.parse_id(event.id)})
+    event_id = catalog.parse_id(event.id)
+    assert event_id is not None
+    counts = await registration.counts(conn, {"id": event_id})
     online_count = counts["online_confirmed"] if event.format == "hybrid" else 0
     seats_left = max(event.capacity - counts["confirmed"] + online_count, 0)
     online_left = None
@@ -72,9 +80,11 @@ async def _event_context(request: Request, conn: Connection, event: EventOut) ->
         online_left = 0
     guest = await _guest(conn, event, request.query_params.get("invitation"))
     return {
-        "event": event,
+        "event": content.localize(event, lang_of(request)),
         "seats_left": seats_left,
         "online_left": online_left,
+        "session_seats": await selfservice.session_seats_left(conn, event_id),
+        "resend_email": None,
         "state": _registration_state(request, event),
         "invitation": guest["token"] if guest else None,
         "values": {"name": guest["name"], "email": guest["email"]} if guest else {},
@@ -110,7 +120,7 @@ def _registration_state(request: Request, event: EventOut) -> str:
     return "open"
 
 
-def _map_url(event: EventOut) -> str | None:
+def _map_url(event: Any) -> str | None:
     if event.venue is None:
         return None
     query = ", ".join(p for p in (event.venue.name, event.venue.address) if p)
@@ -136,6 +146,7 @@ def _registration_in(form: FormData, event: EventOut, lang: str) -> Registration
     if errors:
         raise InvalidInput(errors)
     sessions = [str(s) for s in form.getlist("sessions")][:100]
+    chinese_name = str(form.get("chinese_name") or "").strip()[:50] or None
     code = str(form.get("access_code") or "").strip()[:100] or None
     invitation = str(form.get("invitation") or "").strip()[:200] or None
     return RegistrationIn(
@@ -144,6 +155,7 @@ def _registration_in(form: FormData, event: EventOut, lang: str) -> Registration
         sessions,
         answers,
         lang,  # type: ignore[arg-type]
+        chinese_name,
         access_code=code,
         invitation=invitation,
         attendance=_attendance(form, event),
@@ -164,6 +176,9 @@ def field_errors(exc: InvalidInput) -> dict[str, str]:
         if field.startswith("answers."):
             key = "required" if error["message"] == "is required" else "answer"
             out.setdefault("answer_" + field.split(".", 1)[1], FIELD_MESSAGES[key])
+        elif field == "sessions" and "overlap" in error["message"]:
+            out["sessions"] = FIELD_MESSAGES["overlap"]
+            out["sessions_names"] = error["message"].partition(": ")[2]
         elif field.startswith("sessions"):
             out.setdefault("sessions", FIELD_MESSAGES["sessions"])
         else:
@@ -174,7 +189,7 @@ def field_errors(exc: InvalidInput) -> dict[str, str]:
 async def register(request: Request) -> Response:
     """The form's POST. The form carries a one-time id: pressing Register twice (or going
     back and sending the same form again) replays the first answer instead of failing."""
-    request.app.state.limiter.check("register", request)
+    await request.app.state.limiter.check("register", client_address(request))
     slug = request.path_params["slug"]
     form = await form_of(request)
     async with connection(request) as conn:
@@ -188,7 +203,10 @@ async def register(request: Request) -> Response:
     except NotFound:
         raise
     except DomainError as exc:
-        return await _form_again(request, event, form, message=CONFLICTS.get(exc.code))
+        again = data.email if exc.code == "already-registered" else None
+        return await _form_again(
+            request, event, form, message=CONFLICTS.get(exc.code), resend_email=again
+        )
     return redirect(request, ticket_path)
 
 
@@ -221,10 +239,12 @@ async def _form_again(
     *,
     errors: dict[str, str] | None = None,
     message: str | None = None,
+    resend_email: str | None = None,
 ) -> Response:
     async with connection(request) as conn:
         context = await _event_context(request, conn, event)
     context.update(
+        resend_email=resend_email,
         values={k: form.getlist(k) if k == "sessions" else form.get(k) for k in form},
         errors=errors or {},
         message=message or (N_("Please correct the fields marked below.") if errors else None),
@@ -264,16 +284,24 @@ async def _ticket(request: Request, conn: Connection) -> tuple[RegistrationOut, 
 
 
 async def ticket_page(request: Request) -> Response:
+    from events.web import selfservice_pages
+
     async with connection(request) as conn:
-        reg, event = await _ticket(request, conn)
+        try:
+            reg, event = await _ticket(request, conn)
+        except (NotFound, Unauthenticated):
+            return await selfservice_pages.missing_ticket(request, conn)
         qr = await _ticket_qr(request, conn, reg)
+    selfservice_pages.speak_the_registrations_language(request, reg)
+    shown = content.localize(event, lang_of(request))
     context = {
+        "edits_open": reg.status != "cancelled" and now(request) < event.edits_close_at,
         "reg": reg,
-        "event": event,
+        "event": shown,
         "qr": qr,
-        "sessions": [s for s in event.sessions if s.id in reg.sessions],
-        "links": calendar_links.links(event, request.app.state.settings.base_url),
-        "map_url": _map_url(event),
+        "sessions": [s for s in shown.sessions if s.id in reg.sessions],
+        "links": calendar_links.links(shown, request.app.state.settings.base_url),
+        "map_url": _map_url(shown),
         "token": request.query_params.get("token", ""),
         "confirm_cancel": request.url.path.endswith("/cancel"),
     }

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
-
-from events.catalog import EventOut
 
 
 def _utc(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _location(event: EventOut) -> str:
+def _location(event: Any) -> str:
     if event.venue is None:
         return ""
     return ", ".join(p for p in (event.venue.name, event.venue.address) if p)
 
 
-def google(event: EventOut, page_url: str) -> str:
+def google(event: Any, page_url: str) -> str:
     query = {
         "action": "TEMPLATE",
         "text": event.title,
@@ -30,7 +29,7 @@ def google(event: EventOut, page_url: str) -> str:
     return "https://calendar.google.com/calendar/render?" + urlencode(query)
 
 
-def outlook(event: EventOut, page_url: str) -> str:
+def outlook(event: Any, page_url: str) -> str:
     query = {
         "path": "/calendar/action/compose",
         "rru": "addevent",
@@ -43,6 +42,6 @@ def outlook(event: EventOut, page_url: str) -> str:
     return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(query)
 
 
-def links(event: EventOut, base_url: str) -> dict[str, str]:
+def links(event: Any, base_url: str) -> dict[str, str]:
     page = f"{base_url}/events/{event.slug}"
     return {"google": google(event, page), "outlook": outlook(event, page)}

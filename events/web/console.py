@@ -15,15 +15,21 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import accounts, catalog, checkin, hosting
+from events import accounts, analytics, catalog, checkin, directory, door_kit, hosting, partner_mail
 from events import attendees as attendee_list
+from events.api.routing import client_address
 from events.catalog import EventOut, EventPatch
 from events.errors import DomainError, InvalidInput, Unauthenticated
-from events.hosting import CohostIn, TokenIn
+from events.hosting import CohostIn, DoorTokenIn
 from events.paging import PageRequest, decode_cursor
 from events.queries import Connection
 from events.web import console_forms as forms
 from events.web.attendee import qr_svg
+from events.web.console_support import (
+    attendee_count,
+    cancel_with_reason,
+    partner_slug,
+)
 from events.web.i18n import N_
 from events.web.render import connection, finish, form_of, now, redirect, render
 
@@ -34,6 +40,12 @@ CONFLICTS = {
     "already-exists": N_("This exists already."),
     "capacity-below-confirmed": N_("Capacity cannot go below the confirmed registrations."),
     "forbidden": N_("Only the event's owner may do this."),
+    "session-has-registrations": N_(
+        "People are registered for this session: tick “Also take it off their registrations”"
+        " to delete it."
+    ),
+    "event-has-registrations": N_("People are registered: cancel the event instead."),
+    "session-full": N_("That session is full."),
 }
 
 
@@ -56,7 +68,6 @@ def routes() -> list[BaseRoute]:
         post("/console/events/{event_id}/questions", update_questions),
         post("/console/events/{event_id}/cohosts", invite),
         post("/console/events/{event_id}/door-tokens", door_token),
-        Route("/console/events/{event_id}/attendees", attendees),
         Route("/console/events/{event_id}/attendees.csv", attendees_csv),
         Route("/console/events/{event_id}/stats", stats),
         post("/console/invitations/{invitation_id}/{answer}", answer_invitation),
@@ -107,7 +118,7 @@ async def dashboard(request: Request) -> Response:
 
 
 async def sign_in(request: Request) -> Response:
-    request.app.state.limiter.check("signin", request)
+    await request.app.state.limiter.check("signin", client_address(request))
     form = await form_of(request)
     try:
         async with connection(request, write=True) as conn:
@@ -177,7 +188,9 @@ async def _event_context(
         "values": forms.event_values(event),
         "sessions": [(s, forms.session_values(s, event.timezone)) for s in event.sessions],
         "invitations": await hosting.list_event_invitations(conn, row),
-        "door_tokens": await hosting.list_door_tokens(conn, row),
+        "door_tokens": (await hosting.list_door_tokens(conn, row)).items,
+        "fill": await analytics.session_fills(conn, row),
+        "directory": await directory.partners(conn),
         "counts": await _counts(conn, row),
         "errors": {},
         "message": None,
@@ -188,8 +201,8 @@ async def _event_context(
 
 async def _counts(conn: Connection, event: dict[str, Any]) -> dict[str, int]:
     """The door's counts (checked in included), as the API's /stats gives them."""
-    counts: dict[str, int] = msgspec.structs.asdict(await checkin.stats(conn, event))
-    return counts
+    found = await door_kit.stats(conn, event, checkin.Door(event["id"], None, event))
+    return {k: v for k, v in msgspec.structs.asdict(found).items() if isinstance(v, int)}
 
 
 async def _show_event(request: Request, event_id: str, **extra: Any) -> Response:
@@ -207,9 +220,12 @@ async def event_page(request: Request) -> Response:
 
 
 async def _change(
-    request: Request, work: Callable[[Connection, accounts.SignedIn, Any], Awaitable[Any]]
+    request: Request,
+    work: Callable[[Connection, accounts.SignedIn, Any], Awaitable[Any]],
+    *done: tuple[str, int | None],
 ) -> Response:
-    """Run one change on the event; back to its page, or the page with what went wrong."""
+    """Run one change on the event; back to its page with the messages `done` (and any the
+    work returns as a list), or the page with what went wrong."""
     event_id = request.path_params["event_id"]
     form = await form_of(request)
     try:
@@ -227,48 +243,65 @@ async def _change(
         return await _show_event(request, event_id, message=message)
     if isinstance(result, dict):  # something to show once (a new door token)
         return await _show_event(request, event_id, **result)
-    return redirect(request, f"/console/events/{event_id}")
+    if isinstance(result, str):  # somewhere else to go (a duplicate)
+        return redirect(request, result, *done)
+    return redirect(request, f"/console/events/{event_id}", *done, *(result or []))
 
 
 async def update_event(request: Request) -> Response:
-    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> list[Any]:
         fields = forms.event_fields(form)
         patch = forms._convert(fields, EventPatch)
-        await catalog.patch_event(
-            conn, who.actor, request.path_params["event_id"], patch, now(request)
-        )
+        event_id = request.path_params["event_id"]
+        before = await catalog.get_event(conn, who.actor, event_id)
+        after = await catalog.patch_event(conn, who.actor, event_id, patch, now(request))
+        moved = len(after.sessions) if after.starts_at != before.starts_at else 0
+        return [("moved", moved)] * bool(moved) + await _told(conn, before, after)
 
-    return await _change(request, work)
+    return await _change(request, work, ("saved", None))
+
+
+async def _told(conn: Connection, before: EventOut, after: EventOut) -> list[Any]:
+    """'N attendees will be told' when a published event's time, place or title changed."""
+    if after.status != "published" or after.revision == before.revision:
+        return []
+    return [("told", await attendee_count(conn, after.id))]
 
 
 async def publish(request: Request) -> Response:
     async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
         await catalog.publish_event(conn, who.actor, request.path_params["event_id"], now(request))
 
-    return await _change(request, work)
+    return await _change(request, work, ("published", None))
 
 
 async def cancel(request: Request) -> Response:
-    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> list[Any]:
         if form.get("confirm") != "yes":
             raise InvalidInput.one("confirm", "tick the box to confirm")
-        await catalog.cancel_event(conn, who.actor, request.path_params["event_id"], now(request))
+        event_id = request.path_params["event_id"]
+        told: int = await attendee_count(conn, event_id)
+        await cancel_with_reason(
+            conn, who.actor, event_id, str(form.get("reason") or ""), now(request)
+        )
+        return [("told", told)]
 
-    return await _change(request, work)
+    return await _change(request, work, ("cancelled", None))
 
 
 async def add_session(request: Request) -> Response:
-    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> list[Any]:
         event_id = request.path_params["event_id"]
         event = await catalog.load_for(conn, who.actor, event_id, "manage")
         data = forms.session_in(form, event["timezone"])
         await catalog.create_session(conn, who.actor, event_id, data, now(request))
+        return await _told_live(conn, event)
 
-    return await _change(request, work)
+    return await _change(request, work, ("session-added", None))
 
 
 async def update_session(request: Request) -> Response:
-    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> list[Any]:
         event_id = request.path_params["event_id"]
         event = await catalog.load_for(conn, who.actor, event_id, "manage")
         data = forms.session_in(form, event["timezone"])
@@ -278,18 +311,26 @@ async def update_session(request: Request) -> Response:
         await catalog.patch_session(
             conn, who.actor, event_id, request.path_params["session_id"], patch, now(request)
         )
+        return await _told_live(conn, event)
 
-    return await _change(request, work)
+    return await _change(request, work, ("session-saved", None))
+
+
+async def _told_live(conn: Connection, event: dict[str, Any]) -> list[Any]:
+    if event["status"] != "published":
+        return []
+    return [("told", await attendee_count(conn, str(event["id"])))]
 
 
 async def update_questions(request: Request) -> Response:
     async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
-        patch = EventPatch(questions=forms.questions(form))
+        event = await catalog.get_event(conn, who.actor, request.path_params["event_id"])
+        patch = EventPatch(questions=forms.keep_translations(forms.questions(form), event))
         await catalog.patch_event(
             conn, who.actor, request.path_params["event_id"], patch, now(request)
         )
 
-    return await _change(request, work)
+    return await _change(request, work, ("questions-saved", None))
 
 
 async def invite(request: Request) -> Response:
@@ -297,10 +338,12 @@ async def invite(request: Request) -> Response:
         event = await catalog.load_for(
             conn, who.actor, request.path_params["event_id"], "change_hosts"
         )
-        slug = str(form.get("partner") or "").strip().lower()
-        await hosting.invite_cohost(conn, event, who.actor, CohostIn(slug))
+        slug = await partner_slug(conn, str(form.get("partner") or ""))
+        invitation = await hosting.invite_cohost(conn, event, who.actor, CohostIn(slug))
+        console = f"{request.app.state.settings.base_url}/console"
+        await partner_mail.cohost_invited(conn, invitation, console_url=console, now=now(request))
 
-    return await _change(request, work)
+    return await _change(request, work, ("invited", None))
 
 
 async def door_token(request: Request) -> Response:
@@ -310,7 +353,9 @@ async def door_token(request: Request) -> Response:
         event_id = request.path_params["event_id"]
         event = await catalog.load_for(conn, who.actor, event_id, "manage")
         label = str(form.get("label") or "").strip()[:200]
-        created = await hosting.create_door_token(conn, event, who.actor, TokenIn(label))
+        session = str(form.get("session_id") or "").strip() or None
+        door = DoorTokenIn(label, session)
+        created = await hosting.create_door_token(conn, event, who.actor, door)
         url = f"{request.app.state.settings.base_url}/scan?token={created.token}"
         return {"pairing": {"label": label, "url": url, "qr": qr_svg(url)}}
 
@@ -332,30 +377,11 @@ async def answer_invitation(request: Request) -> Response:
 # --- attendees and counts ------------------------------------------------------------------
 
 
-async def attendees(request: Request) -> Response:
-    q_text = (request.query_params.get("q") or "").strip()[:200]
-    cursor = request.query_params.get("cursor")
-    async with connection(request) as conn:
-        who = await _who(request, conn)
-        event_id = request.path_params["event_id"]
-        row = await catalog.load_for(conn, who.actor, event_id, "manage")
-        event = await catalog.get_event(conn, who.actor, event_id)
-        found = await attendee_list.list_registrations(
-            conn,
-            row,
-            status=None,
-            q_text=q_text or None,
-            page=PageRequest(after_seq=decode_cursor(cursor), limit=200),
-            base_url=request.app.state.settings.base_url,
-        )
-    return _page(request, "console/attendees.html", who, event=event, page=found, q=q_text)
-
-
 async def attendees_csv(request: Request) -> Response:
     async with connection(request) as conn:
         who = await _who(request, conn)
         row = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
-        text = await attendee_list.export_csv(conn, row)
+        text = await attendee_list.export_csv(conn, row, actor=who.actor, now=now(request))
     return Response(
         text.encode("utf-8"),
         media_type="text/csv; charset=utf-8",

@@ -96,7 +96,7 @@ async def decide(request: Request) -> Response:
     async with connection(request) as conn:
         who = await _who(request, conn)
         event = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
-        outcome = await approval.decide(conn, event, data, now(request))
+        outcome = await approval.decide(conn, event, data, now(request), who.actor)
     return await _review(request, results=outcome.results)
 
 

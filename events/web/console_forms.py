@@ -15,6 +15,7 @@ import msgspec
 from starlette.datastructures import FormData
 
 from events import catalog
+from events import translations as tr
 from events.catalog import EventIn, EventOut, Question, SessionIn, SessionOut
 from events.errors import FieldError, InvalidInput
 from events.web.i18n import N_
@@ -28,7 +29,7 @@ MESSAGES = {
     "registration_opens_at": N_("Please enter a date and time, or leave it empty."),
     "registration_closes_at": N_("Registration must close after it opens."),
     "questions": N_("Each question needs a label; a choice needs options."),
-    "partner": N_("No partner has this name (use their short name, e.g. hkte)."),
+    "partner": N_("No partner has this name: choose one from the list."),
     "label": N_("Please check this field."),
 }
 EVENT_FIELDS = (
@@ -44,6 +45,7 @@ EVENT_FIELDS = (
     "visibility",
     "registration_opens_at",
     "registration_closes_at",
+    "calendar_replies",
 )
 
 
@@ -116,6 +118,7 @@ def event_fields(form: FormData) -> dict[str, Any]:
         "visibility": _text(form, "visibility") or "public",
         "registration_opens_at": opens,
         "registration_closes_at": closes,
+        "calendar_replies": _text(form, "calendar_replies") or "cancel",
     }
 
 
@@ -148,6 +151,7 @@ def event_values(event: EventOut) -> dict[str, Any]:
         "visibility": event.visibility,
         "registration_opens_at": local_input(event.registration_opens_at, zone),
         "registration_closes_at": local_input(event.registration_closes_at, zone),
+        "calendar_replies": event.calendar_replies,
     }
 
 
@@ -219,3 +223,22 @@ def _question_id(label: str, used: set[str]) -> str:
     while candidate in used:
         candidate, n = f"{base}_{n}", n + 1
     return candidate
+
+
+def keep_translations(questions: list[Question], event: Any) -> list[Question]:
+    """The edited questions with the translations they had (the editor shows none); options
+    translated for a different number of options no longer fit, and are dropped."""
+    before = {q.id: q for q in event.questions}
+    out = []
+    for q in questions:
+        old = before.get(q.id)
+        if old is None:
+            out.append(q)
+            continue
+        kept = tr.stored(old.translations)
+        for fields in kept.values():
+            if len(fields.get("options", q.options)) != len(q.options):
+                fields.pop("options")
+        translations = msgspec.convert({k: v for k, v in kept.items() if v}, type(old.translations))
+        out.append(msgspec.structs.replace(q, translations=translations))
+    return out

@@ -10,32 +10,21 @@ catalogues; a test fails while any message is missing or untranslated.
 
 from __future__ import annotations
 
-import gettext
-import io
-from datetime import datetime
-from functools import cache
 from pathlib import Path
-from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from babel import Locale
-from babel.dates import format_date, format_time
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
+# the catalogues and date formats are shared with the mails (events/l10n.py)
+from events.l10n import BABEL_LOCALES as BABEL_LOCALES
+from events.l10n import CATALOGUES as CATALOGUES
+from events.l10n import LANGS as LANGS
+from events.l10n import LOCALE_DIR as LOCALE_DIR
+from events.l10n import N_ as N_
+from events.l10n import Formatter as Formatter
+from events.l10n import Lang as Lang
+from events.l10n import translations as translations
 
-Lang = Literal["en", "zh-Hant", "zh-Hans"]
-LANGS: tuple[Lang, ...] = ("en", "zh-Hant", "zh-Hans")
 LANG_NAMES = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
-#: the catalogue folder and the Babel locale (for dates) of each language
-CATALOGUES = {"zh-Hant": "zh_Hant", "zh-Hans": "zh_Hans"}
-BABEL_LOCALES = {"en": "en_GB", "zh-Hant": "zh_Hant_HK", "zh-Hans": "zh_Hans_CN"}
-LOCALE_DIR = Path(__file__).parent / "locale"
 COOKIE = "lang"
-
-
-def N_(message: str) -> str:
-    """Marks a message for extraction; translated where it is shown."""
-    return message
 
 
 def from_tag(tag: str) -> Lang | None:
@@ -72,46 +61,10 @@ def negotiate(chosen: str | None, cookie: str | None, accept_language: str | Non
     return "en"
 
 
-@cache
-def translations(lang: Lang) -> gettext.NullTranslations:
-    if lang == "en":
-        return gettext.NullTranslations()
-    path = LOCALE_DIR / CATALOGUES[lang] / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as po:
-        catalog = read_po(po)
-    compiled = io.BytesIO()
-    write_mo(compiled, catalog)
-    compiled.seek(0)
-    return gettext.GNUTranslations(compiled)
-
-
-class Formatter:
-    """Dates and times of an event, in its own zone, written the way each language writes them."""
-
-    def __init__(self, lang: Lang) -> None:
-        self.locale = Locale.parse(BABEL_LOCALES[lang])
-
-    def date(self, value: datetime, zone: str) -> str:
-        return str(format_date(value.astimezone(ZoneInfo(zone)), "full", locale=self.locale))
-
-    def short_date(self, value: datetime, zone: str) -> str:
-        return str(format_date(value.astimezone(ZoneInfo(zone)), "medium", locale=self.locale))
-
-    def time(self, value: datetime, zone: str) -> str:
-        return str(format_time(value, "HH:mm", tzinfo=ZoneInfo(zone), locale=self.locale))
-
-    def span(self, start: datetime, end: datetime, zone: str) -> str:
-        """'Thursday, 20 May 2027, 09:00–18:00'; a second date when it ends on another day."""
-        first = f"{self.date(start, zone)} {self.time(start, zone)}"
-        if start.astimezone(ZoneInfo(zone)).date() == end.astimezone(ZoneInfo(zone)).date():
-            return f"{first}–{self.time(end, zone)}"
-        return f"{first} – {self.date(end, zone)} {self.time(end, zone)}"
-
-
 def update_catalogues() -> None:  # pragma: no cover - a maintainer's tool (scripts/translations)
     """Extract the messages of templates and Python files; add new ones to each catalogue."""
     from babel.messages.catalog import Catalog
-    from babel.messages.pofile import write_po
+    from babel.messages.pofile import read_po, write_po
 
     template = extracted()
     for folder in CATALOGUES.values():
@@ -138,6 +91,11 @@ def extracted() -> Any:
     folder = Path(__file__).parent
     for filename, lineno, message, comments, context in extract_from_dir(
         str(folder), method_map, options, keywords={"_": None, "N_": None}
+    ):
+        template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    # the mails' words (one set of words for pages and mails)
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(folder.parent), [("mail_text.py", "python")], {}, keywords={"_": None, "N_": None}
     ):
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     return template

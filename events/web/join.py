@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from events import online
-from events.web.render import SECURITY_HEADERS, connection, finish, now, render
+from events.http.middleware import SECURITY_HEADERS
+from events.web.render import connection, finish, now, render
 
 STATUS = {"not_yet": 200, "over": 410, "cancelled": 410, "not_confirmed": 403, "unknown": 404}
 

@@ -17,25 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.datastructures import FormData
+from starlette.datastructures import URL, FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from events.http import policy
+from events.http.middleware import SECURITY_HEADERS
 from events.queries import Connection
-from events.web import i18n
+from events.web import content, flash, i18n
 from events.web.i18n import LANG_NAMES, LANGS, N_, Lang
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "csrf"
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:;"
-        " style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none';"
-        " base-uri 'none'; form-action 'self'"
-    ),
-}
 
 environment = Environment(
     loader=FileSystemLoader(HERE / "templates"),
@@ -59,6 +52,7 @@ def static_url(name: str) -> str:
 
 
 environment.globals["static"] = static_url
+environment.filters["lang_attr"] = content.lang_attr
 
 
 def lang_of(request: Request) -> Lang:
@@ -92,6 +86,7 @@ async def form_of(request: Request) -> FormData:
     cookie = request.cookies.get(CSRF_COOKIE)
     if not (isinstance(sent, str) and cookie and hmac.compare_digest(sent, cookie)):
         raise CsrfFailed()
+    policy.check_fields(form.multi_items(), "form", policy.FORM_MULTILINE)
     return form
 
 
@@ -99,9 +94,19 @@ def lang_links(request: Request) -> list[tuple[str, str, str, bool]]:
     """(lang, its own name, this page in that language, is current) for the switcher."""
     current = lang_of(request)
     return [
-        (code, LANG_NAMES[code], str(request.url.include_query_params(lang=code)), code == current)
+        (
+            code,
+            LANG_NAMES[code],
+            _relative(request.url.include_query_params(lang=code)),
+            code == current,
+        )
         for code in LANGS
     ]
+
+
+def _relative(url: URL) -> str:
+    """A link on this site without scheme and host: never built from the Host header."""
+    return url.path + (f"?{url.query}" if url.query else "")
 
 
 def render(
@@ -113,10 +118,12 @@ def render(
     private: bool = False,
 ) -> Response:
     lang = lang_of(request)
+    gettext = i18n.translations(lang).gettext
     values = {
+        "flash": flash.texts(gettext, flash.take(request)),
         "request": request,
         "lang": lang,
-        "_": i18n.translations(lang).gettext,
+        "_": gettext,
         "fmt": i18n.Formatter(lang),
         "csrf": csrf_token(request),
         "lang_links": lang_links(request),
@@ -133,6 +140,8 @@ def finish(request: Request, response: Response, *, private: bool = False) -> Re
     chosen = request.query_params.get("lang")
     if chosen in LANGS and request.cookies.get(i18n.COOKIE) != chosen:
         response.set_cookie(i18n.COOKIE, chosen, max_age=365 * 86400, samesite="lax", secure=https)
+    if request.scope.get("events.flash_taken"):
+        response.delete_cookie(flash.COOKIE, path="/")
     token = request.scope.get("events.csrf")
     if token and request.cookies.get(CSRF_COOKIE) != token:
         response.set_cookie(CSRF_COOKIE, token, httponly=True, samesite="lax", secure=https)
@@ -144,8 +153,9 @@ def finish(request: Request, response: Response, *, private: bool = False) -> Re
     return response
 
 
-def redirect(request: Request, url: str) -> Response:
-    return finish(request, RedirectResponse(url, status_code=303))
+def redirect(request: Request, url: str, *messages: tuple[str, int | None]) -> Response:
+    """See other `url`; `messages` (flash.py's keys) are shown on it once."""
+    return finish(request, flash.put(RedirectResponse(url, status_code=303), *messages))
 
 
 def now(request: Request) -> datetime:

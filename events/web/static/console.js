@@ -1,4 +1,11 @@
-// Live counts on an event's console page: refreshed every 5 seconds while the page is visible.
+// The console: focus goes to what a person must read after an action (the first field with
+// an error, else the message), and live counts on an event's page refresh every 5 seconds.
+(function () {
+  var invalid = document.querySelector("[aria-invalid=true]");
+  var message = document.getElementById("flash");
+  if (invalid) invalid.focus();
+  else if (message) message.focus();
+})();
 (function () {
   var box = document.querySelector("[data-stats]");
   if (!box) return;

@@ -13,3 +13,9 @@ window.addEventListener("pageshow", function () {
     form.querySelectorAll("button[type=submit]").forEach(function (b) { b.removeAttribute("aria-disabled"); b.classList.remove("busy"); });
   });
 });
+// A form that came back with errors: move focus to the summary at its top, so a person on a
+// long page (or using a screen reader) starts from what needs fixing, not 1,000 px below.
+(function () {
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) { summary.focus(); summary.scrollIntoView({block: "start"}); }
+})();
