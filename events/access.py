@@ -176,7 +176,7 @@ async def _store(
             conn, event_id, fields, extra=extra, status="pending", now=now
         )
     status = "pending" if extra["approval_needed"] else "confirmed"
-    for shard in await seats_q.free_shards(conn, event_id):
+    for shard in await seats_q.free_shards(conn, event_id, online=fields["online_place"]):
         created = await q.insert_seated(
             conn, event_id, shard, fields, extra=extra, status=status, now=now
         )

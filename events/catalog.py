@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import msgspec
-from msgspec import UNSET, Meta, UnsetType
+from msgspec import UNSET
 
-from events import audit, privacy, registration, tickets
+from events import audit, online, privacy, registration, tickets
 from events import translations as tr
 from events.catalog_rules import EARLIEST as EARLIEST  # re-exported: callers use catalog.X
 from events.catalog_rules import LATEST as LATEST
@@ -23,161 +23,62 @@ from events.catalog_rules import TIME_FIELDS as TIME_FIELDS
 from events.catalog_rules import _check_times
 from events.catalog_rules import slugify as slugify
 from events.catalog_rules import valid_timezone as valid_timezone
-from events.durations import Reminders, reminder_errors
+from events.catalog_types import (
+    Approval as Approval,
+)
+from events.catalog_types import (
+    AwareDatetime as AwareDatetime,
+)
+from events.catalog_types import (
+    CalendarReplies as CalendarReplies,
+)
+from events.catalog_types import (
+    Capacity as Capacity,
+)
+from events.catalog_types import (
+    EventIn as EventIn,
+)
+from events.catalog_types import (
+    EventOut as EventOut,
+)
+from events.catalog_types import (
+    EventPatch as EventPatch,
+)
+from events.catalog_types import (
+    Host as Host,
+)
+from events.catalog_types import (
+    Question as Question,
+)
+from events.catalog_types import (
+    QuestionId as QuestionId,
+)
+from events.catalog_types import (
+    SessionIn as SessionIn,
+)
+from events.catalog_types import (
+    SessionOut as SessionOut,
+)
+from events.catalog_types import (
+    SessionPatch as SessionPatch,
+)
+from events.catalog_types import (
+    Text as Text,
+)
+from events.catalog_types import (
+    Title as Title,
+)
+from events.catalog_types import (
+    Venue as Venue,
+)
+from events.durations import reminder_errors
 from events.errors import FieldError, InvalidInput, InvalidState, NotFound
-from events.hosting import Actor, require
+from events.hosting import Actor, may, require
 from events.ids import parse_uuid
 from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import catalog as q
-from events.slugs import Visibility, unguessable
-from events.zones import TimeZone
-
-AwareDatetime = Annotated[datetime, Meta(tz=True)]
-Title = Annotated[str, Meta(min_length=1, max_length=200)]
-Text = Annotated[str, Meta(max_length=20_000)]
-Capacity = Annotated[int, Meta(ge=0, le=1_000_000)]
-Approval = Literal["none", "hold", "screen"]
-#: What a DECLINED calendar reply does (replies.py): cancel the registration, tell the hosts,
-#: or nothing.
-CalendarReplies = Literal["cancel", "notify", "ignore"]
-QuestionId = Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")]
-
-
-class Venue(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(max_length=200)]
-    address: Annotated[str, Meta(max_length=500)] = ""
-
-
-class Question(msgspec.Struct, forbid_unknown_fields=True):
-    """A question the host asks at registration; `choice` offers `options`."""
-
-    id: QuestionId
-    label: Annotated[str, Meta(min_length=1, max_length=300)]
-    kind: Literal["text", "choice", "checkbox"] = "text"
-    required: bool = False
-    options: list[Annotated[str, Meta(min_length=1, max_length=200)]] = []
-    translations: tr.QuestionTranslations | UnsetType = UNSET  # left out when it has none
-
-
-class EventIn(msgspec.Struct, forbid_unknown_fields=True):
-    title: Title
-    timezone: TimeZone
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    capacity: Capacity
-    description: Text = ""
-    venue: Venue | None = None
-    waitlist: bool = False
-    reentry: bool = False
-    visibility: Visibility = "public"
-    registration_opens_at: AwareDatetime | None = None
-    registration_closes_at: AwareDatetime | None = None
-    questions: Annotated[list[Question], Meta(max_length=50)] = []
-    approval: Approval = "none"
-    invite_only: bool = False
-    edits_close_at: AwareDatetime | None = None
-    reminders: Reminders = msgspec.field(default_factory=lambda: ["P1D"])
-    translations: tr.EventTranslations = msgspec.field(default_factory=tr.EventTranslations)
-    calendar_replies: CalendarReplies = "cancel"
-    retention_days: privacy.RetentionDays = 180
-    consent_text: privacy.ConsentText = ""
-    privacy_url: privacy.PrivacyUrl = ""
-
-
-class EventPatch(msgspec.Struct, forbid_unknown_fields=True):
-    title: Title | UnsetType = UNSET
-    timezone: TimeZone | UnsetType = UNSET
-    starts_at: AwareDatetime | UnsetType = UNSET
-    ends_at: AwareDatetime | UnsetType = UNSET
-    capacity: Capacity | UnsetType = UNSET
-    description: Text | UnsetType = UNSET
-    venue: Venue | UnsetType | None = UNSET
-    waitlist: bool | UnsetType = UNSET
-    reentry: bool | UnsetType = UNSET
-    visibility: Visibility | UnsetType = UNSET
-    registration_opens_at: AwareDatetime | UnsetType | None = UNSET
-    registration_closes_at: AwareDatetime | UnsetType | None = UNSET
-    questions: Annotated[list[Question], Meta(max_length=50)] | UnsetType = UNSET
-    approval: Approval | UnsetType = UNSET
-    invite_only: bool | UnsetType = UNSET
-    edits_close_at: AwareDatetime | UnsetType | None = UNSET
-    reminders: Reminders | UnsetType = UNSET
-    translations: tr.EventTranslations | UnsetType = UNSET  # replaces every language's
-    calendar_replies: CalendarReplies | UnsetType = UNSET
-    retention_days: privacy.RetentionDays | UnsetType = UNSET
-    consent_text: privacy.ConsentText | UnsetType = UNSET
-    privacy_url: privacy.PrivacyUrl | UnsetType = UNSET
-
-
-class Host(msgspec.Struct):
-    partner: str
-    role: Literal["owner", "cohost"]
-
-
-class SessionIn(msgspec.Struct, forbid_unknown_fields=True):
-    title: Title
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    room: Annotated[str, Meta(max_length=200)] | None = None
-    capacity: Capacity | None = None
-    translations: tr.SessionTranslations = msgspec.field(default_factory=tr.SessionTranslations)
-
-
-class SessionPatch(msgspec.Struct, forbid_unknown_fields=True):
-    title: Title | UnsetType = UNSET
-    starts_at: AwareDatetime | UnsetType = UNSET
-    ends_at: AwareDatetime | UnsetType = UNSET
-    room: Annotated[str, Meta(max_length=200)] | UnsetType | None = UNSET
-    capacity: Capacity | UnsetType | None = UNSET
-    translations: tr.SessionTranslations | UnsetType = UNSET
-
-
-class SessionOut(msgspec.Struct):
-    id: str
-    event_id: str
-    title: str
-    starts_at: datetime
-    ends_at: datetime
-    room: str | None
-    capacity: int | None
-    translations: tr.SessionTranslations
-
-
-class EventOut(msgspec.Struct):
-    id: str
-    slug: str
-    status: Literal["draft", "published", "cancelled"]
-    title: str
-    description: str
-    timezone: str
-    starts_at: datetime
-    ends_at: datetime
-    venue: Venue | None
-    capacity: int
-    waitlist: bool
-    reentry: bool
-    visibility: Visibility
-    registration_opens_at: datetime | None
-    registration_closes_at: datetime | None
-    questions: list[Question]
-    approval: Approval
-    invite_only: bool
-    edits_close_at: datetime  # attendees may change their registration until then
-    reminders: list[str]
-    cancel_reason: str | None
-    translations: tr.EventTranslations
-    calendar_replies: CalendarReplies
-    hosts: list[Host]
-    sessions: list[SessionOut]
-    revision: int
-    created_at: datetime
-    updated_at: datetime
-    retention_days: int = 180
-    retention_until: datetime | None = None
-    consent_text: str = ""
-    privacy_url: str = ""
-
+from events.slugs import unguessable
 
 # --- reading -------------------------------------------------------------------------------
 
@@ -196,7 +97,7 @@ async def load_for(
 
 async def get_event(conn: Connection, actor: Actor, event_id: str) -> EventOut:
     event = await load_for(conn, actor, event_id, "read")
-    return (await render(conn, [event]))[0]
+    return (await render(conn, [event], actor=actor))[0]
 
 
 async def get_event_by_slug(conn: Connection, actor: Actor, slug: str) -> EventOut:
@@ -217,7 +118,8 @@ async def list_events(
         )
     else:
         found = await q.public_events(conn, after_seq=page.after_seq, limit=page.limit + 1)
-    return page_of(await render(conn, found), [e["seq"] for e in found], page.limit)
+    items = await render(conn, found, actor=actor)
+    return page_of(items, [e["seq"] for e in found], page.limit)
 
 
 async def upcoming_events(conn: Connection, now: datetime, *, limit: int = 200) -> list[EventOut]:
@@ -225,16 +127,22 @@ async def upcoming_events(conn: Connection, now: datetime, *, limit: int = 200) 
     return await render(conn, await q.upcoming_events(conn, now, limit))
 
 
-async def render(conn: Connection, events: list[Row]) -> list[EventOut]:
+async def render(
+    conn: Connection, events: list[Row], *, actor: Actor | None = None
+) -> list[EventOut]:
+    """Events as the API gives them; the host's meeting link only to `actor` if it hosts."""
     by_event: dict[UUID, list[SessionOut]] = {e["id"]: [] for e in events}
     zones = {e["id"]: ZoneInfo(e["timezone"]) for e in events}
     if events:
         for s in await q.sessions_of(conn, list(by_event)):
             by_event[s["event_id"]].append(session_out(s, zones[s["event_id"]]))
-    return [event_out(e, by_event[e["id"]]) for e in events]
+    return [
+        event_out(e, by_event[e["id"]], host=actor is not None and may(actor, "manage", e))
+        for e in events
+    ]
 
 
-def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
+def event_out(e: Row, sessions: list[SessionOut], *, host: bool = False) -> EventOut:
     zone = ZoneInfo(e["timezone"])
 
     def local(value: datetime | None) -> datetime | None:
@@ -265,6 +173,9 @@ def event_out(e: Row, sessions: list[SessionOut]) -> EventOut:
         cancel_reason=e["cancel_reason"],
         translations=msgspec.convert(e["translations"], tr.EventTranslations),
         calendar_replies=e["calendar_replies"],
+        format=e["format"],
+        online=online.out(e, host=host),
+        online_capacity=e["online_capacity"],
         hosts=[
             Host(s, r) for s, r in zip(e["host_slugs"] or (), e["host_roles"] or (), strict=True)
         ],
@@ -313,6 +224,8 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
 
     await insert_host(conn, event_id, owner.partner_id, "owner")
     await registration.open_capacity(conn, event_id, data.capacity)
+    if data.format == "hybrid":
+        await online.set_online_capacity(conn, event_id, data.online_capacity, now)
     created = {"title": data.title, "status": "draft", "slug": slug, "capacity": data.capacity}
     await audit.about_event(conn, actor, "event.created", event_id, audit.diff({}, created), now)
     return await get_event(conn, actor, str(event_id))
@@ -329,6 +242,7 @@ async def patch_event(
     changes = {k: v for k, v in changes.items() if event[k] != v}
     if "capacity" in changes:
         await registration.change_capacity(conn, event, changes["capacity"], now)
+    await online.event_changed(conn, event, changes, now)
     if changes.keys() & {"starts_at", "ends_at"}:
         from events.lifecycle import follow_event
 
@@ -439,7 +353,7 @@ def _columns(fields: dict[str, Any]) -> dict[str, Any]:
         out["questions"] = [tr.question_stored(q) for q in msgspec.to_builtins(out["questions"])]
     if "translations" in out:
         out["translations"] = tr.stored(out["translations"])
-    return out
+    return online.columns(out)
 
 
 def _check_event(e: dict[str, Any]) -> None:
@@ -447,6 +361,7 @@ def _check_event(e: dict[str, Any]) -> None:
     if errors:
         raise InvalidInput(errors)
     errors += privacy.check_event_fields(e)
+    errors += online.check(e)
     if not valid_timezone(e["timezone"]):
         errors.append(FieldError("timezone", "must be an IANA time zone, e.g. Asia/Hong_Kong"))
     if e["ends_at"] <= e["starts_at"]:

@@ -3,13 +3,11 @@ may lie in, time zones, slugs (catalog.py re-exports them)."""
 
 from __future__ import annotations
 
-import re
-import secrets
-import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
 from events.errors import FieldError
+from events.slugs import slugify as slugify  # one definition, in slugs.py
 from events.zones import is_zone
 
 #: Times outside these years are refused: beyond them a time may not survive a conversion
@@ -31,9 +29,3 @@ def _check_times(e: dict[str, Any]) -> list[FieldError]:
 def valid_timezone(name: str) -> bool:
     """A name of the IANA list (events/zones.py), nothing else the system keeps."""
     return is_zone(name)
-
-
-def slugify(title: str) -> str:
-    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
-    return slug or f"event-{secrets.token_hex(3)}"

@@ -79,6 +79,9 @@ class AttendeeOut(msgspec.Struct):
     status: str
     checked_in_at: datetime | None
     ticket_code: str | None
+    #: `online` attendees have no ticket (nothing to admit at the door): they join online
+    attendance: str = "in_person"
+    joined_at: datetime | None = None
 
 
 class SessionCounts(msgspec.Struct):
@@ -99,6 +102,13 @@ class StatsOut(msgspec.Struct, omit_defaults=True):
     inside: int
     pending: int
     rejected: int
+    #: online attendees who used their join link (their online check-in)
+    joined: int
+    #: of `confirmed` and `waitlisted`, those attending online (online events: all of them)
+    online_confirmed: int
+    online_waitlisted: int
+    #: a hybrid event's online places (null: no limit; `capacity` is the seats in the room)
+    online_capacity: int | None
     session: SessionCounts | None = None
 
 
@@ -123,6 +133,9 @@ async def kit(conn: Connection, event: Row, at: Door) -> tuple[bytes, str]:
     scope = at.session_id or event["id"]
     for r in await door_q.kit_registrations(conn, event["id"], scope):
         seq, version = int(r["seq"]), int(r["ticket_version"])
+        if r["status"] == "confirmed" and r["attendance"] == "online":  # no ticket to admit
+            revoked.update((tickets.code_of(key, seq, v), "online") for v in range(1, version + 1))
+            continue
         names[str(seq)] = r["name"]
         if r["chinese_name"]:
             chinese_names[str(seq)] = r["chinese_name"]
@@ -207,7 +220,7 @@ async def attendees(
 
 
 def _attendee(r: Row, key: tickets.EventKey, zone: ZoneInfo) -> AttendeeOut:
-    confirmed = r["status"] == "confirmed"
+    confirmed = r["status"] == "confirmed" and r["attendance"] != "online"
     return AttendeeOut(
         id=str(r["id"]),
         seq=int(r["seq"]),
@@ -219,6 +232,8 @@ def _attendee(r: Row, key: tickets.EventKey, zone: ZoneInfo) -> AttendeeOut:
         ticket_code=tickets.code_of(key, int(r["seq"]), int(r["ticket_version"]))
         if confirmed
         else None,
+        attendance=r["attendance"],
+        joined_at=r["joined_at"].astimezone(zone) if r["joined_at"] else None,
     )
 
 
@@ -241,5 +256,9 @@ async def stats(conn: Connection, event: Row, at: Door) -> StatsOut:
         inside=inside,
         pending=counts["pending"],
         rejected=counts["rejected"],
+        joined=counts["joined"],
+        online_confirmed=counts["online_confirmed"],
+        online_waitlisted=counts["online_waitlisted"],
+        online_capacity=event["online_capacity"] if event["format"] == "hybrid" else None,
         session=session,
     )

@@ -44,9 +44,8 @@ from zoneinfo import ZoneInfo
 import msgspec
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
-from events import keys, rendered, reply_address
+from events import keys, online, rendered, reply_address
 from events.errors import NotFound
-from events.hosting import Actor, require_partner
 from events.ids import parse_uuid
 from events.lru import LruCache
 from events.queries import Connection, Row
@@ -296,27 +295,41 @@ ENDED = ("cancelled", "rejected")
 TICKET_LABEL = {"en": "Your ticket", "zh-Hant": "您的門票", "zh-Hans": "您的门票"}
 
 
+JOIN_LABEL = {"en": "Join online", "zh-Hant": "線上參加", "zh-Hans": "线上参加"}
+
+
 def invite_entries(
-    r: Row, *, ticket_url: str, mail_from: str, reply_to: str | None = None
+    r: Row,
+    *,
+    ticket_url: str,
+    mail_from: str,
+    reply_to: str | None = None,
+    join_url: str | None = None,
 ) -> list[Entry]:
     """A registration's copy: the event and each chosen session, organizer and attendee on each.
 
-    PARTSTAT is ACCEPTED while confirmed, TENTATIVE while waitlisted (no seat yet).
+    PARTSTAT is ACCEPTED while confirmed, TENTATIVE while waitlisted (no seat yet). An online
+    attendee's copy is at their personal join link (LOCATION and URL), with the host's
+    instructions; never the host's own meeting link.
     """
     label = TICKET_LABEL.get(r["locale"], TICKET_LABEL["en"])
-    description = "\n\n".join(p for p in (r["description"], f"{label}: {ticket_url}") if p)
+    parts = [r["description"], f"{label}: {ticket_url}"]
+    if join_url:
+        join_label = JOIN_LABEL.get(r["locale"], JOIN_LABEL["en"])
+        parts = [r["description"], r.get("online_instructions"), f"{join_label}: {join_url}"]
+    description = "\n\n".join(p for p in parts if p)
     attendee = Person(r["name"], r["email"], PARTSTAT[r["status"]])
     common: dict[str, Any] = {
         "zone": r["timezone"],
         "sequence": invite_sequence(r["revision"], r["status"], r.get("edits", 0)),
         "stamp": max(r["event_updated_at"], r["updated_at"]),
         "cancelled": r["event_status"] == "cancelled" or r["status"] in ENDED,
-        "url": ticket_url,
+        "url": join_url or ticket_url,
         "description": description,
         "organizer": _organizer(r, mail_from, reply_to),
         "attendees": [attendee],
     }
-    venue = _location(r["venue_name"], r["venue_address"])
+    venue = join_url or _location(r["venue_name"], r["venue_address"])
     entries = [
         Entry(
             invite_uid(r["id"]), r["title"], r["starts_at"], r["ends_at"], location=venue, **common
@@ -329,7 +342,7 @@ def invite_entries(
                 f"{s['title']} · {r['title']}",
                 s["starts_at"],
                 s["ends_at"],
-                location=_location(s["room"], venue),
+                location=join_url or _location(s["room"], venue),
                 **common,
             )
         )
@@ -353,12 +366,21 @@ def _invite_key(r: Row) -> tuple[Hashable, ...]:
     )
 
 
-def render_invite(r: Row, *, ticket_url: str, mail_from: str, reply_to: str | None = None) -> bytes:
+def render_invite(
+    r: Row,
+    *,
+    ticket_url: str,
+    mail_from: str,
+    reply_to: str | None = None,
+    join_url: str | None = None,
+) -> bytes:
     """The invite of a row from `queries.ical.invite` (also attached to mails)."""
     return _cache.get_or_make(
-        ("invite", *_invite_key(r), ticket_url, mail_from, reply_to),
+        ("invite", *_invite_key(r), ticket_url, mail_from, reply_to, join_url),
         lambda: build(
-            invite_entries(r, ticket_url=ticket_url, mail_from=mail_from, reply_to=reply_to),
+            invite_entries(
+                r, ticket_url=ticket_url, mail_from=mail_from, reply_to=reply_to, join_url=join_url
+            ),
             method=invite_method(r),
         ),
     )
@@ -413,107 +435,17 @@ async def invite(
     r = localize_row(found, found["locale"])
     url = await ticket_url(conn, r["id"], base_url)
     reply_to = await reply_address.address_for(conn, reply_base, r["id"])
+    join = await online.join_url(conn, r, base_url)
     return await rendered.cached(
         conn,
         r["id"],
         "invite.ics",
-        rendered.version_of(*_invite_key(r), url, mail_from, reply_to),
-        make=lambda: render_invite(r, ticket_url=url, mail_from=mail_from, reply_to=reply_to),
+        rendered.version_of(*_invite_key(r), url, mail_from, reply_to, join),
+        make=lambda: render_invite(
+            r, ticket_url=url, mail_from=mail_from, reply_to=reply_to, join_url=join
+        ),
         now=now,
     )
-
-
-# --- subscription feeds ---------------------------------------------------------------------
-
-
-class FeedsOut(msgspec.Struct):
-    partner: str  # the partner's feed of its hosted events (a secret URL)
-
-
-class FeedOut(msgspec.Struct):
-    url: str  # the attendee's feed of all registrations of their email (a secret URL)
-
-
-async def _feed_secret(conn: Connection) -> bytes:
-    return await keys.server_secret(conn, "feeds")
-
-
-async def attendee_feed_url(
-    conn: Connection, registration_id: UUID, email: str, base_url: str
-) -> str:
-    """The secret feed of every registration of `email`, reached through one registration."""
-    mac = keys.derive(await _feed_secret(conn), "attendee-feed", email.lower())
-    return f"{base_url}/api/v1/feeds/attendee/{registration_id.hex}{mac}.ics"
-
-
-async def partner_feed_url(conn: Connection, partner_id: UUID, base_url: str) -> str:
-    mac = keys.derive(await _feed_secret(conn), "partner-feed", str(partner_id))
-    return f"{base_url}/api/v1/feeds/partner/{partner_id.hex}{mac}.ics"
-
-
-async def feeds(conn: Connection, actor: Actor, *, base_url: str) -> FeedsOut:
-    partner = require_partner(actor)
-    assert partner.partner_id is not None
-    return FeedsOut(partner=await partner_feed_url(conn, partner.partner_id, base_url))
-
-
-async def attendee_feed_link(conn: Connection, registration: Row, *, base_url: str) -> FeedOut:
-    return FeedOut(
-        await attendee_feed_url(conn, registration["id"], registration["email"], base_url)
-    )
-
-
-def _split_token(token: str) -> tuple[UUID, str] | None:
-    try:
-        return UUID(hex=token[:32]), token[32:]
-    except ValueError:
-        return None
-
-
-async def attendee_feed(conn: Connection, token: str, *, base_url: str, mail_from: str) -> bytes:
-    split = _split_token(token)
-    email = None if split is None else await q.registration_email(conn, split[0])
-    secret = await _feed_secret(conn)
-    if split is None or email is None:
-        raise NotFound("No such feed")
-    if not keys.matches(secret, "attendee-feed", email.lower(), split[1]):
-        raise NotFound("No such feed")
-    registrations = await q.registrations_of_email(conn, email, FEED_LIMIT)
-    found = [localize_row(r, r["locale"]) for r in registrations]
-    access = await keys.server_secret(conn, "access")
-    key = ("attendee-feed", email.lower(), base_url, mail_from, *(_invite_key(r) for r in found))
-
-    def make() -> bytes:
-        entries: list[Entry] = []
-        for r in found:
-            url = _ticket_url(access, r["id"], base_url)
-            entries += invite_entries(r, ticket_url=url, mail_from=mail_from)
-        return build(entries, name=email)
-
-    return _cache.get_or_make(key, make)
-
-
-async def partner_feed(conn: Connection, token: str, *, base_url: str, mail_from: str) -> bytes:
-    split = _split_token(token)
-    secret = await _feed_secret(conn)
-    if split is None or not keys.matches(secret, "partner-feed", str(split[0]), split[1]):
-        raise NotFound("No such feed")
-    found = await q.hosted_events(conn, split[0], FEED_LIMIT)
-    key = (
-        "partner-feed",
-        split[0],
-        base_url,
-        mail_from,
-        *((r["event_id"], r["revision"], r["event_status"], r["event_updated_at"]) for r in found),
-    )
-
-    def make() -> bytes:
-        entries = [
-            e for r in found for e in event_entries(r, base_url=base_url, mail_from=mail_from)
-        ]
-        return build(entries, name="Hosted events")
-
-    return _cache.get_or_make(key, make)
 
 
 def _uuid(value: str) -> UUID | None:

@@ -14,7 +14,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
-from events import ical, mail_text, registration, reply_address, tickets
+from events import feeds, ical, mail_text, registration, reply_address, tickets
 from events.l10n import lang_or_english
 from events.queries import Connection, Row
 from events.queries import ical as ical_q
@@ -61,13 +61,20 @@ async def compose(
     full = await registration_q.registration(conn, r["id"])
     assert full is not None
     out = await registration.render(conn, full, base_url=settings.base_url, with_secret=False)
-    feed = await ical.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
+    feed = await feeds.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
     letter = await _letter(conn, job, r, out.ticket_url, feed)
+    if out.join_url is not None and job["kind"] not in ("cancellation", "rejected"):
+        letter.join_url, letter.where = out.join_url, out.join_url  # online: where is the link
+        letter.instructions = r["online_instructions"]
     invite = None
     if r["confirmed_at"] is not None and job["kind"] in WITH_INVITE:
         reply_to = await reply_address.address_for(conn, settings.reply_address, r["id"])
         invite = ical.render_invite(
-            r, ticket_url=out.ticket_url, mail_from=settings.mail_from, reply_to=reply_to
+            r,
+            ticket_url=out.ticket_url,
+            mail_from=settings.mail_from,
+            reply_to=reply_to,
+            join_url=out.join_url,
         )
         letter.invite_method = ical.invite_method(r)
     qr = None

@@ -124,6 +124,7 @@ LABELS = {
     "sessions": N_("Your sessions"),
     "ticket": N_("Your ticket"),
     "invitation": N_("Your personal invitation"),
+    "join": N_("Join online (your personal link, do not share it)"),
     "google": N_("Add to Google Calendar"),
     "outlook": N_("Add to Outlook"),
     "feed": N_("All your events, as a calendar to subscribe to"),
@@ -167,6 +168,8 @@ class Letter:
     reason: str | None = None  # the host's words (a cancelled event)
     subject_text: str = ""  # a host's message: its subject
     body: str = ""  # a host's message: its text
+    join_url: str | None = None  # an online attendee's personal join link (never the host's)
+    instructions: str = ""  # the host's instructions for joining online
 
     @property
     def kind(self) -> Kind:
@@ -232,6 +235,9 @@ def plain(letter: Letter) -> str:
         lines.append(letter.word("waitlist"))
     if letter.sessions:
         lines += [f"{letter.word('sessions')}:", *(f"  - {s}" for s in letter.sessions)]
+    if letter.join_url:
+        lines += ["", f"{letter.word('join')}: {letter.join_url}"]
+        lines += [letter.instructions] if letter.instructions else []
     if letter.show_ticket():
         lines += ["", f"{letter.word(letter.kind.link)}: {letter.ticket_url}"]
     if letter.google_url and letter.outlook_url:
@@ -272,6 +278,9 @@ def rich(letter: Letter) -> str:
         parts.append(
             f"<p><img src='cid:{e(letter.qr_cid)}' alt='{e(w('qr'))}' width='240' height='240'></p>"
         )
+    if letter.join_url:
+        parts.append(f"<p><a href='{e(letter.join_url)}'>{e(w('join'))}</a></p>")
+        parts += [f"<p>{e(letter.instructions)}</p>"] if letter.instructions else []
     if letter.show_ticket():
         parts.append(
             f"<p><a href='{e(letter.ticket_url)}' style='display:inline-block;padding:10px 16px;"

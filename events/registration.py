@@ -16,14 +16,12 @@ from __future__ import annotations
 import random
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 from uuid import UUID
 
 import asyncpg
-import msgspec
-from msgspec import Meta
 
-from events import access, audit, keys, names, seats, tickets
+from events import access, audit, keys, names, online, seats, tickets
 from events.addresses import NotAnAddress, canonical
 from events.answers import Answer as Answer  # re-exported: callers use registration.Answer
 from events.answers import answer_errors as _answer_errors
@@ -48,54 +46,12 @@ from events.overlaps import check_no_overlap
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
 from events.queries import registration as q
+from events.registration_types import Locale as Locale
+from events.registration_types import RegistrationIn as RegistrationIn
+from events.registration_types import RegistrationOut as RegistrationOut
 
 SHARDS = q.SHARDS
-Locale = Literal["en", "zh-Hant", "zh-Hans"]
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
-class RegistrationIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
-    email: Annotated[str, Meta(min_length=3, max_length=254, extra_json_schema={"format": "email"})]
-    sessions: Annotated[list[str], Meta(max_length=100)] = []
-    answers: Annotated[
-        dict[Annotated[str, Meta(pattern=r"^[a-z0-9_]{1,40}$")], Answer], Meta(max_length=50)
-    ] = {}
-    locale: Locale = "en"
-    #: the name in Chinese characters beside `name` in Latin script (陳大文 / Chan Tai Man)
-    chinese_name: Annotated[str, Meta(max_length=50)] | None = None
-    access_code: Annotated[str, Meta(max_length=100)] | None = None
-    invitation: Annotated[str, Meta(max_length=200)] | None = None
-    #: true: the attendee accepts the event's consent line (required when it has one)
-    consent: bool = False
-
-
-class RegistrationOut(msgspec.Struct):
-    id: str
-    event_id: str
-    status: Literal["confirmed", "waitlisted", "cancelled", "pending", "rejected"]
-    waitlist_position: int | None
-    name: str
-    chinese_name: str | None
-    email: str
-    access_token: str | None
-    ticket: tickets.TicketOut | None
-    calendar: str
-    ticket_url: str
-    sessions: list[str]
-    answers: dict[str, Answer]
-    locale: Locale
-    created_at: datetime
-    cancelled_at: datetime | None
-    rejection_reason: str | None = None
-    #: the first time the attendee's calendar accepted the invite (replies.py)
-    accepted_at: datetime | None = None
-    #: the last answer the attendee's calendar sent: ACCEPTED, DECLINED or TENTATIVE
-    calendar_reply: str | None = None
-    #: the event's consent line the attendee accepted, and when
-    consent: str | None = None
-    consent_at: datetime | None = None
-
 
 # --- registering ---------------------------------------------------------------------------
 
@@ -161,8 +117,11 @@ async def _register(
         # the hot path: the insert returned every column, and the rest is known
         found: Row | None = {**created, "waitlist_position": None, "session_ids": []}
     else:
-        if created["status"] == "waitlisted" and await q.has_free_seat(conn, target["id"]):
-            await fill_free_seats(conn, target["id"], now)  # a seat freed while we were queued
+        pool = bool(created["online_place"])
+        if created["status"] == "waitlisted" and await q.has_free_seat(
+            conn, target["id"], online=pool
+        ):
+            await fill_free_seats(conn, target["id"], now, online=pool)  # a seat freed meanwhile
         found = await q.registration(conn, created["id"])  # the live position, sessions in order
     assert found is not None
     return await render(conn, found, base_url=base_url, with_secret=True)
@@ -195,15 +154,16 @@ async def _insert(conn: Connection, target: Row, fields: dict[str, Any], now: da
     """A seat from a shard with one free, else the waitlist (or EventFull). From a remembered
     target (not `fresh`), only a seat at its version, else _Changed: the caller reads again."""
     event_id = target["id"]
+    free = target["free_online_shards" if fields["online_place"] else "free_shards"]
     if not target["fresh"]:
-        if not target["free_shards"]:  # full when last read: see whether it still is
+        if not free:  # full when last read: see whether it still is
             raise _Changed()
-        shard, version = random.choice(target["free_shards"]), target["version"]
+        shard, version = random.choice(free), target["version"]
         created = await q.insert_confirmed(conn, event_id, shard, fields, now, version=version)
         if created is None:  # that shard has filled up, or the event changed
             raise _Changed()
         return created
-    for shard in target["free_shards"]:
+    for shard in free:
         created = await q.insert_confirmed(conn, event_id, shard, fields, now)
         if created is not None:
             return created
@@ -236,8 +196,12 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
     errors += _answer_errors(data.answers, target["questions"])
     consent = target.get("consent_text") or None
     errors += consent_errors(consent, data.consent)
+    attendance = online.attendance_for(target, data.attendance)
+    if isinstance(attendance, FieldError):
+        errors.append(attendance)
     if errors:
         raise InvalidInput(errors)
+    assert not isinstance(attendance, FieldError)
     return {
         "name": name,
         "chinese_name": chinese_name,
@@ -247,6 +211,8 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
         "answers": data.answers,
         "consent": consent,
         "session_ids": session_ids,
+        "attendance": attendance[0],
+        "online_place": attendance[1],
     }
 
 
@@ -290,7 +256,9 @@ async def authorize(
 
 async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) -> RegistrationOut:
     token = await access_token(conn, r["id"])
-    ticket = await tickets.ticket_for(conn, r, token) if r["status"] == "confirmed" else None
+    confirmed = r["status"] == "confirmed" and r.get("attendance") != "online"  # online: no QR
+    ticket = await tickets.ticket_for(conn, r, token) if confirmed else None
+    join_url = await online.join_url(conn, r, base_url)
     return RegistrationOut(
         id=str(r["id"]),
         event_id=str(r["event_id"]),
@@ -313,6 +281,9 @@ async def render(conn: Connection, r: Row, *, base_url: str, with_secret: bool) 
         calendar_reply=r.get("calendar_reply"),
         consent=r.get("consent"),
         consent_at=r.get("consent_at"),
+        attendance=r.get("attendance", "in_person"),
+        join_url=join_url,
+        joined_at=r.get("joined_at"),
     )
 
 
@@ -361,7 +332,9 @@ async def promote(
     if registration["status"] != "waitlisted":
         raise InvalidState("Only a waitlisted registration can be moved up")
     async with conn.transaction():
-        shards = await q.lock_shards(conn, registration["event_id"])
+        shards = await q.lock_shards(
+            conn, registration["event_id"], online=registration["online_place"]
+        )
         free = [s["shard"] for s in shards if s["confirmed"] < s["capacity"]]
         if free:
             by = actor or audit.system("waitlist")
@@ -375,12 +348,16 @@ async def promote(
     return found
 
 
-async def fill_free_seats(conn: Connection, event_id: UUID, now: datetime) -> int:
-    """Give every free seat to the waitlist, in order; returns how many were promoted."""
+async def fill_free_seats(
+    conn: Connection, event_id: UUID, now: datetime, *, online: bool = False
+) -> int:
+    """Give every free seat (in the room, or a hybrid event's online places) to its waitlist,
+    in order; returns how many were promoted."""
     async with conn.transaction():
-        shards = await q.lock_shards(conn, event_id)
-        free = [s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"])]
-        heads = await q.waitlist_head(conn, event_id, len(free)) if free else []
+        shards = await q.lock_shards(conn, event_id, online=online)
+        room = min(sum(s["capacity"] - s["confirmed"] for s in shards), 1_000_000)
+        heads = await q.waitlist_head(conn, event_id, room, online=online) if room else []
+        free = (s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"]))
         for head, shard in zip(heads, free, strict=False):
             await seats.move_up(conn, head, event_id, shard, now, audit.system("waitlist"))
     return len(heads)

@@ -18,12 +18,14 @@ from events.hosting import Actor
 from events.queries import Connection, Row
 from events.queries import registration as registration_q
 from events.queries import seats as q
+from events.queries.online import ONLINE_SHARD
 
 
 async def take_seat(conn: Connection, registration: Row, *, status: str, now: datetime) -> bool:
     """Give `registration` a seat of its event with `status` (confirmed, or pending: held);
     False when every seat is taken. Run it inside the caller's transaction."""
-    for shard in await q.free_shards(conn, registration["event_id"]):
+    pool = bool(registration.get("online_place"))
+    for shard in await q.free_shards(conn, registration["event_id"], online=pool):
         seated = await q.seat_registration(
             conn, registration["id"], registration["event_id"], shard, status=status, now=now
         )
@@ -38,7 +40,8 @@ async def free_seat(
     """Give back a seat of `shard` (its holder already left it): the head of the waitlist
     takes that very seat, in the caller's transaction (`by` made it free, for the log)."""
     await registration_q.release_seat(conn, event_id, shard)
-    for head in await registration_q.waitlist_head(conn, event_id, 1):
+    pool = shard >= ONLINE_SHARD  # a hybrid event's online place goes to its online waitlist
+    for head in await registration_q.waitlist_head(conn, event_id, 1, online=pool):
         await move_up(conn, head, event_id, shard, now, by)
 
 

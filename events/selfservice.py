@@ -14,13 +14,13 @@ learns who registered); if it is, a `resend` mail goes to that address only.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 from msgspec import UNSET, Meta, UnsetType
 
-from events import audit, registration
+from events import audit, registration, switching
 from events.answers import answer_errors
 from events.errors import (
     FieldError,
@@ -45,6 +45,9 @@ class RegistrationPatch(msgspec.Struct, forbid_unknown_fields=True):
     answers: dict[str, Answer] | UnsetType = UNSET
     sessions: Annotated[list[str], Meta(max_length=100)] | UnsetType = UNSET
     locale: Locale | UnsetType = UNSET
+    #: switch between the room and online (hybrid events), when the other kind has room:
+    #: otherwise 409 event-full and nothing changes
+    attendance: Literal["in_person", "online"] | UnsetType = UNSET
 
 
 class ResendIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -89,6 +92,10 @@ async def edit(
         assert current is not None
         if current["status"] == "cancelled":
             raise InvalidState("A cancelled registration cannot be changed")
+        switched = patch.attendance is not UNSET and patch.attendance != current["attendance"]
+        if switched:  # first: when the other kind has no room, nothing changes
+            who: dict[str, Actor] = {} if mine else {"by": actor}
+            await switching.switch(conn, current, str(patch.attendance), now, **who)
         moved = sessions is not None and set(sessions) != set(current["session_ids"])
         if moved:
             assert sessions is not None
@@ -99,7 +106,10 @@ async def edit(
         if moved and current["status"] == "confirmed":
             await q.queue_mail(conn, "edited", current["id"], changes["edits"], now)
         by = audit.attendee(current) if mine else actor
-        await _log(conn, by, current, {**changes, "sessions": sessions if moved else None}, now)
+        logged = {**changes, "sessions": sessions if moved else None}
+        if switched:
+            logged["attendance"] = patch.attendance
+        await _log(conn, by, current, logged, now)
     done = await registration_q.registration(conn, found["id"])
     assert done is not None
     return await registration.render(conn, done, base_url=base_url, with_secret=mine)

@@ -1,4 +1,6 @@
-"""An event's visibility (who may find it by its URL) and an unlisted event's slug.
+"""An event's slug and visibility (who may find it by its URL).
+
+A slug is the title in lower-case ASCII words joined by hyphens.
 
 A public event's slug is its title's; an unlisted event's ends with 64 random bits, so its
 page is found only by those given the link.
@@ -6,7 +8,9 @@ page is found only by those given the link.
 
 from __future__ import annotations
 
+import re
 import secrets
+import unicodedata
 from typing import Annotated, Literal
 
 from msgspec import Meta
@@ -23,6 +27,12 @@ Visibility = Annotated[
         )
     ),
 ]
+
+
+def slugify(title: str) -> str:
+    ascii_title = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_title.lower()).strip("-")[:60].strip("-")
+    return slug or f"event-{secrets.token_hex(3)}"
 
 
 def unguessable(slug: str) -> str:

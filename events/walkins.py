@@ -76,6 +76,8 @@ def _fields(data: WalkInIn) -> dict[str, object]:
         "answers": {},
         "chinese_name": chinese_name,
         "search_key": names.search_key(name, chinese_name),
+        "attendance": "in_person",  # a walk-in is in the room
+        "online_place": False,
     }
 
 

@@ -539,6 +539,10 @@ async def test_stats(client: httpx.AsyncClient, partner: Partner) -> None:
             "inside": 1,
             "pending": 0,
             "rejected": 0,
+            "joined": 0,
+            "online_confirmed": 0,
+            "online_waitlisted": 0,
+            "online_capacity": None,
         }
 
 

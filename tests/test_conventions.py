@@ -21,9 +21,8 @@ SQL = re.compile(
 HTTP_LAYER = ("api/", "web/", "http/", "app.py")
 MAX_LINES = 450  # STYLE.md: "modules under ~400 lines"
 # Over the limit while this test was written (work in progress of their owners, to be split);
-# they may not grow past these figures. catalog.py: every branch of contract v1.1 adds event
-# fields to its types; they move to a module of their own once those branches have landed.
-KNOWN_OVER = {"ical.py": 520, "checkin.py": 520, "catalog.py": 500}
+# they may not grow past these figures.
+KNOWN_OVER = {"ical.py": 520, "checkin.py": 520}
 
 
 def modules() -> list[tuple[str, Path]]:

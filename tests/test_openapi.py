@@ -28,6 +28,7 @@ API_MD = [
     ("POST", "/api/v1/events/{}/registrations"),
     ("GET", "/api/v1/registrations/{}"),
     ("POST", "/api/v1/registrations/{}/cancel"),
+    ("PATCH", "/api/v1/registrations/{}"),
     ("GET", "/api/v1/events/{}/registrations"),
     ("GET", "/api/v1/events/{}/registrations.csv"),
     ("POST", "/api/v1/events/{}/door-tokens"),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from events import feeds as feed_files
 from events import ical, privacy, registration
 from events.api.routing import Call, Router
 from events.errors import InvalidInput
-from events.ical import FeedOut, FeedsOut
+from events.feeds import FeedOut, FeedsOut
 from events.translations import LANGS
 
 api = Router("calendar")
@@ -84,7 +85,7 @@ async def attendee_feed_link(call: Call) -> FeedOut:
     found, _ = await registration.authorize(
         call.conn, call.actor, call.secret, call.path("registration_id")
     )
-    return await ical.attendee_feed_link(call.conn, found, base_url=call.settings.base_url)
+    return await feed_files.attendee_feed_link(call.conn, found, base_url=call.settings.base_url)
 
 
 @api.get(
@@ -93,7 +94,7 @@ async def attendee_feed_link(call: Call) -> FeedOut:
     response=FeedsOut,
 )
 async def feeds(call: Call) -> FeedsOut:
-    return await ical.feeds(call.conn, call.actor, base_url=call.settings.base_url)
+    return await feed_files.feeds(call.conn, call.actor, base_url=call.settings.base_url)
 
 
 @api.get(
@@ -105,7 +106,7 @@ async def feeds(call: Call) -> FeedsOut:
     errors=(404,),
 )
 async def attendee_feed(call: Call) -> Response:
-    body = await ical.attendee_feed(
+    body = await feed_files.attendee_feed(
         call.conn,
         call.path("token"),
         base_url=call.settings.base_url,
@@ -123,7 +124,7 @@ async def attendee_feed(call: Call) -> Response:
     errors=(404,),
 )
 async def partner_feed(call: Call) -> Response:
-    body = await ical.partner_feed(
+    body = await feed_files.partner_feed(
         call.conn,
         call.path("token"),
         base_url=call.settings.base_url,

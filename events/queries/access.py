@@ -74,7 +74,7 @@ async def use_code(conn: Connection, event_id: UUID, code: str, now: datetime) -
 
 _COLUMNS = (
     "event_id, name, email, locale, answers, approval_needed, access_code_id, guest_id,"
-    " created_at, updated_at"
+    " attendance, online_place, created_at, updated_at"
 )
 
 
@@ -97,6 +97,8 @@ def _values(event_id: UUID, fields: dict[str, Any], extra: dict[str, Any]) -> li
         extra["approval_needed"],
         extra["access_code_id"],
         extra["guest_id"],
+        fields["attendance"],
+        fields["online_place"],
     ]
 
 
@@ -115,12 +117,12 @@ async def insert_seated(
     return row(
         await conn.fetchrow(
             "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
-            "   WHERE event_id = $1 AND shard = $10 AND confirmed < capacity RETURNING shard),"
+            "   WHERE event_id = $1 AND shard = $12 AND confirmed < capacity RETURNING shard),"
             f" created AS (INSERT INTO registrations ({_COLUMNS}, status, shard, confirmed_at,"
             f" {_PERSON})"
-            " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $11, seat.shard,"
-            " CASE WHEN $11 = 'confirmed' THEN $9::timestamptz END,"
-            " $12, $13, $14::text, CASE WHEN $14::text IS NULL THEN NULL ELSE $9::timestamptz END"
+            " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $13, seat.shard,"
+            " CASE WHEN $13 = 'confirmed' THEN $11::timestamptz END,"
+            " $14, $15, $16::text, CASE WHEN $16::text IS NULL THEN NULL ELSE $11::timestamptz END"
             " FROM seat " + _RETURNING + ")" + _LOGGED,
             *_values(event_id, fields, extra),
             now,
@@ -144,9 +146,9 @@ async def insert_unseated(
     record = await conn.fetchrow(
         f"WITH created AS (INSERT INTO registrations ({_COLUMNS}, status, waitlist_order,"
         f" {_PERSON})"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10,"
-        " CASE WHEN $10 = 'waitlisted' THEN nextval('registrations_waitlist_order') END,"
-        " $11, $12, $13::text, CASE WHEN $13::text IS NULL THEN NULL ELSE $9::timestamptz END) "
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12,"
+        " CASE WHEN $12 = 'waitlisted' THEN nextval('registrations_waitlist_order') END,"
+        " $13, $14, $15::text, CASE WHEN $15::text IS NULL THEN NULL ELSE $11::timestamptz END) "
         + _RETURNING
         + ")"
         + _LOGGED,

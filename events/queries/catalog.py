@@ -13,7 +13,8 @@ _EVENT = (
     " e.ends_at, e.venue_name, e.venue_address, e.capacity, e.waitlist, e.visibility, e.status,"
     " e.reentry,"
     " e.registration_opens_at, e.registration_closes_at, e.questions, e.translations, e.revision,"
-    " e.approval, e.invite_only,"
+    " e.approval, e.invite_only, e.format, e.online_url, e.online_instructions,"
+    " e.online_reveal_before, e.online_capacity,"
     " e.created_at, e.updated_at, e.published_at, e.cancelled_at, e.calendar_replies,"
     " e.edits_close_at, e.reminders, e.cancel_reason,"
     " e.retention_days, e.consent_text, e.privacy_url,"
@@ -50,6 +51,11 @@ EVENT_COLUMNS = (
     "retention_days",
     "consent_text",
     "privacy_url",
+    "format",
+    "online_url",
+    "online_instructions",
+    "online_reveal_before",
+    "online_capacity",
 )
 
 

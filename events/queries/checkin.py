@@ -226,7 +226,7 @@ async def attendees(
     return rows(
         await conn.fetch(
             "SELECT r.id, r.seq, r.event_id, r.name, r.chinese_name, r.email, r.status,"
-            " r.ticket_version,"
+            " r.ticket_version, r.attendance, r.joined_at,"
             " (SELECT c.checked_in_at FROM checkins c WHERE c.registration_id = r.id"
             "   AND c.scope = r.event_id AND c.undone_at IS NULL) AS checked_in_at"
             " FROM registrations r WHERE r.event_id = $1"

@@ -15,6 +15,7 @@ async def kit_registrations(conn: Connection, event_id: UUID, scope: UUID) -> li
     return rows(
         await conn.fetch(
             "SELECT r.seq, r.name, r.chinese_name, r.search_key, r.status, r.ticket_version,"
+            " r.attendance,"
             " coalesce((SELECT array_agg(rs.session_id ORDER BY rs.session_id)"
             "   FROM registration_sessions rs WHERE rs.registration_id = r.id), '{}')"
             "   AS session_ids, c.checked_in_at, c.door, c.inside"

@@ -14,6 +14,7 @@ _EVENT_COLUMNS = (
     "e.id AS event_id, e.slug, e.title, e.description, e.timezone, e.starts_at, e.ends_at,"
     " e.venue_name, e.venue_address, e.translations, e.status AS event_status, e.revision,"
     " e.updated_at AS event_updated_at, e.visibility, e.cancel_reason, e.reminders,"
+    " e.format, e.online_instructions,"
     " p.name AS organizer_name, p.email AS organizer_email"
 )
 
@@ -38,7 +39,7 @@ _EVENT = (
 
 _INVITE = (
     "SELECT r.id, r.seq, r.name, r.email, r.locale, r.status, r.updated_at, r.confirmed_at, r.edits,"
-    " r.rejection_reason,"
+    " r.rejection_reason, r.attendance,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
     "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"

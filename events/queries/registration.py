@@ -29,12 +29,14 @@ async def insert_shards(conn: Connection, event_id: UUID, capacities: list[int])
     )
 
 
-async def lock_shards(conn: Connection, event_id: UUID) -> list[Row]:
+async def lock_shards(conn: Connection, event_id: UUID, *, online: bool = False) -> list[Row]:
+    """The seats in the room (or a hybrid event's online places), locked."""
     return rows(
         await conn.fetch(
             "SELECT shard, capacity, confirmed FROM seat_shards WHERE event_id = $1"
-            " ORDER BY shard FOR UPDATE",
+            " AND (shard >= 16) = $2 ORDER BY shard FOR UPDATE",
             event_id,
+            online,
         )
     )
 
@@ -55,11 +57,13 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
         await conn.fetchrow(
             "SELECT e.id, e.version, e.status, e.waitlist, e.starts_at, e.registration_opens_at,"
             " e.registration_closes_at, e.questions, e.timezone, e.visibility, e.approval,"
-            " e.invite_only, e.consent_text,"
+            " e.invite_only, e.consent_text, e.format,"
             " coalesce(array(SELECT s.id FROM sessions s WHERE s.event_id = e.id), '{}')"
             "   AS session_ids,"
             " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
-            "   ORDER BY random()) AS free_shards"
+            "   AND shard < 16 ORDER BY random()) AS free_shards,"
+            " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
+            "   AND shard >= 16 ORDER BY random()) AS free_online_shards"
             " FROM events e WHERE e.id = $1",
             event_id,
         )
@@ -69,8 +73,9 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
 #: Every column of a registration, so a fresh one needs no second read.
 _RETURNING = (
     "RETURNING id, seq, event_id, name, chinese_name, email, locale, answers, status, shard,"
-    " ticket_version, created_at, confirmed_at, cancelled_at, cancelled_by, updated_at,"
-    " consent, consent_at"
+    " ticket_version,"
+    " created_at, confirmed_at, cancelled_at, cancelled_by, updated_at, attendance, online_place,"
+    " joined_at, consent, consent_at"
 )
 
 
@@ -87,10 +92,10 @@ _LOGGED = (
 
 _INSERT_CONFIRMED = (
     ", created AS (INSERT INTO registrations (event_id, name, email, locale, answers, status,"
-    "   shard, created_at, confirmed_at, updated_at, chinese_name, search_key, consent,"
-    "   consent_at)"
-    " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7, $8, $9, $10::text,"
-    "   CASE WHEN $10::text IS NULL THEN NULL ELSE $7::timestamptz END FROM seat "
+    "   shard, created_at, confirmed_at, updated_at, chinese_name, search_key, attendance,"
+    "   online_place, consent, consent_at)"
+    " SELECT $1, $3, $4, $5, $6, 'confirmed', seat.shard, $7, $7, $7, $8, $9, $10, $11,"
+    "   $12::text, CASE WHEN $12::text IS NULL THEN NULL ELSE $7::timestamptz END FROM seat "
     + _RETURNING
     + ")"
     + _LOGGED
@@ -115,11 +120,11 @@ async def insert_confirmed(
         if version is None
         else "WITH seat AS (UPDATE seat_shards SET confirmed = confirmed + 1"
         "   WHERE event_id = $1 AND shard = $2 AND confirmed < capacity"
-        "   AND (SELECT version FROM events WHERE id = $1) = $11 RETURNING shard)"
+        "   AND (SELECT version FROM events WHERE id = $1) = $13 RETURNING shard)"
     )
     values = [event_id, shard, fields["name"], fields["email"], fields["locale"]]
     values += [fields["answers"], now, fields["chinese_name"], fields["search_key"]]
-    values += [fields.get("consent")]
+    values += [fields["attendance"], fields["online_place"], fields.get("consent")]
     values += [] if version is None else [version]
     return row(await conn.fetchrow(seat + _INSERT_CONFIRMED, *values))
 
@@ -129,10 +134,11 @@ async def insert_waitlisted(
 ) -> Row:
     record = await conn.fetchrow(
         "WITH created AS (INSERT INTO registrations (event_id, name, email, locale, answers,"
-        "   status, waitlist_order, created_at, updated_at, chinese_name, search_key, consent,"
-        "   consent_at)"
+        "   status, waitlist_order, created_at, updated_at, chinese_name, search_key, attendance,"
+        "   online_place, consent, consent_at)"
         " VALUES ($1, $2, $3, $4, $5, 'waitlisted', nextval('registrations_waitlist_order'), $6,"
-        "   $6, $7, $8, $9::text, CASE WHEN $9::text IS NULL THEN NULL ELSE $6::timestamptz END) "
+        "   $6, $7, $8, $9, $10, $11::text,"
+        "   CASE WHEN $11::text IS NULL THEN NULL ELSE $6::timestamptz END) "
         + _RETURNING
         + ")"
         + _LOGGED,
@@ -144,6 +150,8 @@ async def insert_waitlisted(
         now,
         fields["chinese_name"],
         fields["search_key"],
+        fields["attendance"],
+        fields["online_place"],
         fields.get("consent"),
     )
     assert record is not None
@@ -193,8 +201,10 @@ _REGISTRATION = (
     " r.ticket_version, r.created_at, r.confirmed_at, r.cancelled_at, r.cancelled_by, r.updated_at,"
     " r.approval_needed, r.rejection_reason, r.decided_at, r.access_code_id, r.guest_id,"
     " r.accepted_at, r.calendar_reply, r.consent, r.consent_at, r.erased_at,"
+    " r.attendance, r.online_place, r.joined_at,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
+    "   AND w.online_place = r.online_place"
     "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"
     " coalesce((SELECT array_agg(rs.session_id ORDER BY s.seq) FROM registration_sessions rs"
     "   JOIN sessions s ON s.id = rs.session_id WHERE rs.registration_id = r.id), '{}') AS session_ids"
@@ -252,25 +262,32 @@ async def release_seat(conn: Connection, event_id: UUID, shard: int) -> None:
     )
 
 
-async def waitlist_head(conn: Connection, event_id: UUID, count: int) -> list[UUID]:
-    """The first `count` waitlisted registrations, locked (skipping any being changed now)."""
+async def waitlist_head(
+    conn: Connection, event_id: UUID, count: int, *, online: bool = False
+) -> list[UUID]:
+    """The first `count` waitlisted registrations for a seat in the room (or for a hybrid
+    event's online places), locked (skipping any being changed now)."""
     return [
         r["id"]
         for r in await conn.fetch(
             "SELECT id FROM registrations WHERE event_id = $1 AND status = 'waitlisted'"
-            " ORDER BY waitlist_order LIMIT $2 FOR UPDATE SKIP LOCKED",
+            " AND online_place = $3 ORDER BY waitlist_order LIMIT $2 FOR UPDATE SKIP LOCKED",
             event_id,
             count,
+            online,
         )
     ]
 
 
-async def has_free_seat(conn: Connection, event_id: UUID) -> bool:
+async def has_free_seat(conn: Connection, event_id: UUID, *, online: bool = False) -> bool:
     return bool(
         await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM seat_shards WHERE event_id = $1 AND confirmed < capacity)"
-            " AND EXISTS (SELECT 1 FROM registrations WHERE event_id = $1 AND status = 'waitlisted')",
+            "SELECT EXISTS (SELECT 1 FROM seat_shards WHERE event_id = $1 AND confirmed < capacity"
+            "   AND (shard >= 16) = $2)"
+            " AND EXISTS (SELECT 1 FROM registrations WHERE event_id = $1 AND status = 'waitlisted'"
+            "   AND online_place = $2)",
             event_id,
+            online,
         )
     )
 
@@ -291,7 +308,12 @@ async def counts(conn: Connection, event_id: UUID) -> Row:
         " count(*) FILTER (WHERE status = 'waitlisted') AS waitlisted,"
         " count(*) FILTER (WHERE status = 'cancelled') AS cancelled,"
         " count(*) FILTER (WHERE status = 'pending') AS pending,"
-        " count(*) FILTER (WHERE status = 'rejected') AS rejected"
+        " count(*) FILTER (WHERE status = 'rejected') AS rejected,"
+        " count(*) FILTER (WHERE joined_at IS NOT NULL AND status = 'confirmed') AS joined,"
+        " count(*) FILTER (WHERE status = 'confirmed' AND attendance = 'online')"
+        "   AS online_confirmed,"
+        " count(*) FILTER (WHERE status = 'waitlisted' AND attendance = 'online')"
+        "   AS online_waitlisted"
         " FROM registrations WHERE event_id = $1",
         event_id,
     )

@@ -8,14 +8,16 @@ from uuid import UUID
 from events.queries import Connection, Row, row
 
 
-async def free_shards(conn: Connection, event_id: UUID) -> list[int]:
-    """The shards with a free seat now, in random order (spreads concurrent takers)."""
+async def free_shards(conn: Connection, event_id: UUID, *, online: bool = False) -> list[int]:
+    """The shards with a free seat now (in the room, or a hybrid event's online places), in
+    random order (spreads concurrent takers)."""
     return [
         r["shard"]
         for r in await conn.fetch(
             "SELECT shard FROM seat_shards WHERE event_id = $1 AND confirmed < capacity"
-            " ORDER BY random()",
+            " AND (shard >= 16) = $2 ORDER BY random()",
             event_id,
+            online,
         )
     ]
 

@@ -28,6 +28,7 @@ from events.web import (
     console_manage,
     console_password,
     console_translations,
+    join,
     scan,
     selfservice_pages,
 )
@@ -50,6 +51,7 @@ def routes() -> list[BaseRoute]:
         Route("/tickets/{registration_id}/erase", attendee.ticket_page),
         Route("/tickets/{registration_id}/erase", attendee.erase, methods=["POST"]),
         Route("/scan", scan.scanner),
+        Route("/join/{secret}", join.join),
         Route("/scan.webmanifest", scan.manifest),
         Route("/scan-sw.js", scan.service_worker),
         *console.routes(),

@@ -75,11 +75,18 @@ async def _event_context(request: Request, conn: Connection, event: EventOut) ->
     event_id = catalog.parse_id(event.id)
     assert event_id is not None
     counts = await registration.counts(conn, {"id": event_id})
-    seats_left = max(event.capacity - counts["confirmed"], 0)
+    online_count = counts["online_confirmed"] if event.format == "hybrid" else 0
+    seats_left = max(event.capacity - counts["confirmed"] + online_count, 0)
+    online_left = None
+    if event.format == "hybrid" and event.online_capacity is not None:
+        online_left = max(event.online_capacity - online_count, 0)
+    if event.format != "hybrid":
+        online_left = 0
     guest = await _guest(conn, event, request.query_params.get("invitation"))
     return {
         "event": content.localize(event, lang_of(request)),
         "seats_left": seats_left,
+        "online_left": online_left,
         "session_seats": await selfservice.session_seats_left(conn, event_id),
         "resend_email": None,
         "state": _registration_state(request, event),
@@ -156,7 +163,14 @@ def _registration_in(form: FormData, event: EventOut, lang: str) -> Registration
         access_code=code,
         invitation=invitation,
         consent=bool(form.get("consent")),
+        attendance=_attendance(form, event),
     )
+
+
+def _attendance(form: FormData, event: EventOut) -> Any:
+    """A hybrid event's form asks; other events' registrations take their default."""
+    chosen = form.get("attendance")
+    return chosen if event.format == "hybrid" and chosen in ("in_person", "online") else None
 
 
 def field_errors(exc: InvalidInput) -> dict[str, str]:
