@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from events import accounts, idempotency, partner_mail, privacy, reminders
+from events import accounts, idempotency, loops, partner_mail, privacy, reminders
 from events.db import Database
 from events.queries import Connection
 from events.queries import jobs as q
@@ -152,13 +152,5 @@ async def runner_running(
     if not settings.mail_worker:
         yield None
         return
-    runner = JobRunner(db, settings, clock=clock)
-    task = asyncio.create_task(runner.run(), name="jobs")
-    try:
-        yield runner
-    finally:
-        runner.stop()
-        try:
-            await asyncio.wait_for(task, grace)
-        except TimeoutError:
-            log.warning("a periodic job did not finish within %.0fs", grace)
+    async with loops.running(JobRunner(db, settings, clock=clock), name="jobs", grace=grace) as r:
+        yield r

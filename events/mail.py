@@ -40,6 +40,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from events import loops
 from events.db import Database
 from events.errors import DatabaseUnavailable
 from events.letters import Composed as Composed
@@ -247,12 +248,5 @@ async def worker_running(
         yield None
         return
     worker = MailWorker(db, settings, clock=clock)
-    task = asyncio.create_task(worker.run(), name="mail-worker")
-    try:
+    async with loops.running(worker, name="mail-worker", grace=grace):
         yield worker
-    finally:
-        worker.stop()
-        try:
-            await asyncio.wait_for(task, grace)
-        except TimeoutError:
-            log.warning("mail worker did not finish within %.0fs; its mail will be retried", grace)

@@ -42,7 +42,7 @@ import httpx
 import msgspec
 from msgspec import Meta
 
-from events import audit, mail, webhook_url
+from events import audit, loops, mail, webhook_url
 from events.db import Database
 from events.errors import InvalidInput
 from events.queries import Row
@@ -313,13 +313,8 @@ async def worker_running(
         yield None
         return
     worker = WebhookWorker(db, settings, clock=clock)
-    task = asyncio.create_task(worker.run(), name="webhook-worker")
     try:
-        yield worker
+        async with loops.running(worker, name="webhook-worker", grace=grace):
+            yield worker
     finally:
-        worker.stop()
-        try:
-            await asyncio.wait_for(task, grace)
-        except TimeoutError:
-            log.warning("webhook worker did not finish within %.0fs; retried later", grace)
         await worker.close()
