@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import secrets
-import socket
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -33,17 +31,11 @@ from events.settings import Settings
 from tests import dovecot
 from tests.conftest import Clock, Partner, create_event
 from tests.itip_messages import PROGRAMS, reply_mail
-from tests.test_mail import Inbox, calendar_of, drain, make_worker
+from tests.test_mail import Inbox, address, calendar_of, drain, free_port, make_worker
 from tests.test_web_console import new_event, signed_in
 from tests.test_web_console_desk import rows
 
 REPLY_BASE = "events-reply@replies.example.org"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -69,10 +61,6 @@ async def listener(db: Database, replying: Settings, clock: Clock) -> AsyncItera
     with_smtp = replying.replace(inbound_smtp=f"127.0.0.1:{port}")
     async with inbound.smtp_listening(db, with_smtp, clock):
         yield port
-
-
-def address(tag: str) -> str:
-    return f"{tag}-{secrets.token_hex(4)}@example.org"
 
 
 async def register(client: httpx.AsyncClient, event_id: str, who: str) -> dict[str, Any]:
