@@ -55,6 +55,7 @@ ACTIONS = (
     "registration.approved",
     "registration.rejected",
     "registration.ticket_reissued",
+    "registration.ticket_resent",
     "registration.read",
     "registration.exported",
     "registration.erased",

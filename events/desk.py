@@ -2,8 +2,8 @@
 with check-in time and door, answers and sessions) and the actions a person at a busy desk
 takes on one attendee or on a selection.
 
-Every action is the API's own domain call (cancel, promote, scan, undo), so the rules
-(seats, waitlist, mails) are the same; a selection is done one attendee at a time, each in
+Every action is the API's own domain call (cancel, promote, scan, undo, and the ticket mail
+that "send me my link again" sends), so the rules (seats, waitlist, mails) are the same; a selection is done one attendee at a time, each in
 its own transaction, and what could not be done is counted, never half-done.
 Moving an attendee to another session takes a seat of that session in the same statement
 that gives back the old one (queries.desk.swap_session), so session seats stay exact.
@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from events import audit, checkin, registration, tickets
+from events import audit, checkin, registration, selfservice, tickets
 from events.checkin import Door, ScanIn, UndoIn
 from events.errors import DomainError, InvalidInput, SessionFull
 from events.hosting import Actor
@@ -26,8 +26,8 @@ from events.queries import catalog as catalog_q
 from events.queries import desk as q
 from events.queries import registration as registration_q
 
-Action = Literal["cancel", "promote", "check_in", "undo_check_in", "move"]
-ACTIONS: tuple[Action, ...] = ("cancel", "promote", "check_in", "undo_check_in", "move")
+Action = Literal["cancel", "promote", "check_in", "undo_check_in", "move", "resend"]
+ACTIONS: tuple[Action, ...] = ("cancel", "promote", "check_in", "undo_check_in", "move", "resend")
 STATUSES = ("confirmed", "waitlisted", "cancelled")
 MAX_SELECTION = 500
 HAND_DEVICE = "console"
@@ -156,6 +156,8 @@ async def _one(
         await checkin.scan(conn, at, ScanIn(code=code, device=HAND_DEVICE), now)
     elif action == "undo_check_in":
         await checkin.undo(conn, event, actor, UndoIn(str(r["id"])), now)
+    elif action == "resend":
+        return await selfservice.resend_ticket(conn, r, actor, now=now)
     else:
         assert move is not None
         return await _move(conn, r, *move)

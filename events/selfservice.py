@@ -8,7 +8,8 @@ registration's `edits`, which the invite adds to its SEQUENCE, and queues an `ed
 carrying the new invite.
 
 "Send me my link again" answers the same whether or not the address is registered (no one
-learns who registered); if it is, a `resend` mail goes to that address only.
+learns who registered); if it is, a `resend` mail goes to that address only. Hosts send the
+same mail from the console's attendee desk (`resend_ticket`).
 """
 
 from __future__ import annotations
@@ -200,6 +201,19 @@ async def resend(conn: Connection, event: Row, email: str, *, now: datetime) -> 
     if found is None:
         return False
     await q.queue_resend(conn, found, now)
+    return True
+
+
+async def resend_ticket(conn: Connection, registration: Row, by: Actor, *, now: datetime) -> bool:
+    """A host sends a live registration its ticket link again (the same `resend` mail), and
+    the log says who did (`registration.ticket_resent`); False for a cancelled or rejected
+    one, which has no ticket to send."""
+    if registration["status"] in ("cancelled", "rejected"):
+        return False
+    await q.queue_resend(conn, registration["id"], now)
+    subject = ("registration", registration["id"])
+    event_id = registration["event_id"]
+    await audit.record(conn, by, "registration.ticket_resent", subject, event_id=event_id, now=now)
     return True
 
 

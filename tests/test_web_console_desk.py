@@ -1,16 +1,19 @@
 """The console's attendee desk, dashboard and event management over HTTP: filters and
-search, actions on one attendee and on a selection, messages after every action, session
+search, actions on one attendee and on a selection (the ticket sent again among them),
+messages after every action, session
 delete with seats left, unpublish, duplicate, preview, door devices, co-hosts by name."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
+from uuid import UUID
 
 import httpx
 from starlette.applications import Starlette
 
 from events.db import Database
+from events.queries import mail as mail_q
 from tests.conftest import Partner, create_event, make_partner
 from tests.test_checkin import door_for, register
 from tests.test_lifecycle import add_session
@@ -104,6 +107,47 @@ async def test_actions_on_a_selection_and_moving_between_sessions(
         console, event["id"], page, bulk_action="check_in", id=[p["id"] for p in people]
     )
     assert "Done for 3 attendees." in checked.text
+    await console.aclose()
+
+
+async def resends(db: Database, registration_id: str) -> list[str]:
+    """The statuses of the registration's queued `resend` mails."""
+    async with db.connection() as conn:
+        found = await mail_q.of_registration(conn, UUID(registration_id))
+    return [m["status"] for m in found if m["kind"] == "resend"]
+
+
+async def test_resend_the_ticket_to_one_and_to_a_selection(
+    app: Starlette, db: Database, partner: Partner, client: httpx.AsyncClient
+) -> None:
+    event = await create_event(client, partner, capacity=2, waitlist=True)
+    ann, bob, cat, dan = [await register(client, event, n) for n in ("Ann", "Bob", "Cat", "Dan")]
+    assert (cat["status"], dan["status"]) == ("waitlisted", "waitlisted")
+    await client.post(f"/api/v1/registrations/{dan['id']}/cancel", headers=partner.auth)
+    console = await signed_in(app, db, partner)
+    page = await desk(console, event["id"])
+    assert f'value="resend:{ann["id"]}"' in page.text  # a row's own button
+    assert f'value="resend:{dan["id"]}"' not in page.text  # cancelled: no ticket to send
+    one = await act(console, event["id"], page, action=f"resend:{ann['id']}")
+    assert "Ticket sent again to 1 attendee." in one.text
+    assert await resends(db, ann["id"]) == ["pending"]
+    ticked = [bob["id"], cat["id"], dan["id"]]
+    some = await act(console, event["id"], page, bulk_action="resend", id=ticked)
+    assert "Ticket sent again to 2 attendees." in some.text
+    assert "1 attendee could not be changed" in some.text
+    assert [await resends(db, r["id"]) for r in (bob, cat, dan)] == [["pending"], ["pending"], []]
+    again = await act(console, event["id"], page, action=f"resend:{ann['id']}")
+    assert "Ticket sent again to 1 attendee." in again.text
+    assert await resends(db, ann["id"]) == ["pending", "pending"]  # each press its own mail
+    log = await client.get(
+        f"/api/v1/events/{event['id']}/audit?action=registration.ticket_resent",
+        headers=partner.auth,
+    )
+    entries = log.json()["items"]
+    assert sorted(e["subject"]["id"] for e in entries) == sorted(
+        [ann["id"], ann["id"], bob["id"], cat["id"]]
+    )
+    assert {e["actor"]["type"] for e in entries} == {"partner"}
     await console.aclose()
 
 

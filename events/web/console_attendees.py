@@ -30,6 +30,7 @@ ACTION_LABELS = {
     "cancel": N_("Cancel registration"),
     "promote": N_("Promote from waitlist"),
     "move": N_("Move to another session"),
+    "resend": N_("Send the ticket again"),
 }
 SKIP_REASONS = {
     "already-checked-in": N_("already checked in"),
@@ -149,7 +150,8 @@ async def act(request: Request) -> Response:
             outcome = desk.Outcome(skipped={"invalid-state": max(len(ids), 1)})
     extra = [f"skipped={code}:{n}" for code, n in outcome.skipped.items()]
     url = back + "?" + "&".join(p for p in (query, *extra) if p)
-    messages: list[tuple[str, int | None]] = [("done", outcome.done)]
+    done = "resent" if action == "resend" else "done"  # "Ticket sent again to N attendees."
+    messages: list[tuple[str, int | None]] = [(done, outcome.done)]
     if outcome.skipped:
         messages.append(("skipped", sum(outcome.skipped.values())))
     return redirect(request, url.rstrip("?"), *messages)

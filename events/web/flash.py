@@ -35,6 +35,10 @@ PLAIN = {
 COUNTED = {
     "told": (N_("%(n)s attendee will be told."), N_("%(n)s attendees will be told.")),
     "done": (N_("Done for %(n)s attendee."), N_("Done for %(n)s attendees.")),
+    "resent": (
+        N_("Ticket sent again to %(n)s attendee."),
+        N_("Ticket sent again to %(n)s attendees."),
+    ),
     "skipped": (
         N_("%(n)s attendee could not be changed (see the status)."),
         N_("%(n)s attendees could not be changed (see their status)."),
