@@ -155,6 +155,30 @@ async def event_badges(
     return out
 
 
+async def badges_document(
+    conn: Connection, event: Row, statuses: list[str], size: Size, *, after: int = 0
+) -> tuple[bytes, int | None]:
+    """One PDF of at most MAX_BADGES badges after registration number `after`, and the
+    `after` of the next part (None: this is the last)."""
+    found = await event_badges(conn, event, statuses, after=after, limit=MAX_BADGES)
+    drawn = await render_badges([b for _, b in found], size)
+    return drawn, found[-1][0] if len(found) == MAX_BADGES else None
+
+
+async def badge_parts(conn: Connection, event: Row, statuses: list[str]) -> list[int]:
+    """The `after` of each part of the event's badges (one for up to MAX_BADGES)."""
+    return await q.badge_part_starts(conn, event["id"], statuses, MAX_BADGES)
+
+
+async def checkin_list_document(
+    conn: Connection, event: Row, statuses: list[str], now: datetime
+) -> bytes:
+    """The printable check-in list of the registrations in `statuses`, sorted by name."""
+    found = await event_badges(conn, event, statuses)
+    printed = printed_line(now, event["timezone"])
+    return await render_list(event["title"], list_rows(found), printed)
+
+
 # --- drawing -------------------------------------------------------------------------------
 
 

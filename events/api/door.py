@@ -35,7 +35,7 @@ async def walk_in(call: Call) -> WalkInOut:
     )
 
 
-def _pdf(body: bytes, filename: str, link: str | None = None) -> Response:
+def pdf_response(body: bytes, filename: str, link: str | None = None) -> Response:
     headers = {
         "Content-Disposition": f'inline; filename="{filename}"',
         "Cache-Control": "private, no-store",
@@ -75,7 +75,7 @@ async def badge(call: Call) -> Response:
     key = await tickets.event_key(call.conn, event["id"])
     row = await badges.registration_row(call.conn, found["id"])
     drawn = await badges.render_badges([await badges.badge_of(call.conn, row, event, key)], size)
-    return _pdf(drawn, f"badge-{found['seq']}.pdf")
+    return pdf_response(drawn, f"badge-{found['seq']}.pdf")
 
 
 @api.get(
@@ -91,15 +91,12 @@ async def event_badges(call: Call) -> Response:
     after = _after(call.query("after"))
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))
     assert door.event is not None
-    found = await badges.event_badges(
-        call.conn, door.event, statuses, after=after, limit=badges.MAX_BADGES
-    )
-    drawn = await badges.render_badges([b for _, b in found], size)
+    drawn, more = await badges.badges_document(call.conn, door.event, statuses, size, after=after)
     link = None
-    if len(found) == badges.MAX_BADGES:
+    if more is not None:
         query = {k: v for k, v in call.request.query_params.items() if k != "after"}
-        link = f"{call.request.url.path}?{urlencode({**query, 'after': found[-1][0]})}"
-    return _pdf(drawn, f"badges-{door.event['slug']}.pdf", link)
+        link = f"{call.request.url.path}?{urlencode({**query, 'after': more})}"
+    return pdf_response(drawn, f"badges-{door.event['slug']}.pdf", link)
 
 
 @api.get(
@@ -113,10 +110,8 @@ async def checkin_list(call: Call) -> Response:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))
     event = door.event
     assert event is not None
-    found = await badges.event_badges(call.conn, event, statuses)
-    printed = badges.printed_line(call.now, event["timezone"])
-    drawn = await badges.render_list(event["title"], badges.list_rows(found), printed)
-    return _pdf(drawn, f"checkin-list-{event['slug']}.pdf")
+    drawn = await badges.checkin_list_document(call.conn, event, statuses, call.now)
+    return pdf_response(drawn, f"checkin-list-{event['slug']}.pdf")
 
 
 def _after(value: str | None) -> int:

@@ -104,3 +104,20 @@ async def badge_registrations(
             return
         yield found
         after = int(found[-1]["seq"])
+
+
+async def badge_part_starts(
+    conn: Connection, event_id: UUID, statuses: list[str], part: int
+) -> list[int]:
+    """Where each document of `part` badges starts (badge_registrations' `after`): 0, then
+    the registration number of every `part`-th registration in `statuses` but the last."""
+    found = await conn.fetch(
+        "SELECT seq FROM (SELECT seq, row_number() OVER (ORDER BY seq) AS n,"
+        "   count(*) OVER () AS total FROM registrations"
+        "   WHERE event_id = $1 AND status = ANY($2)) numbered"
+        " WHERE n % $3 = 0 AND n < total ORDER BY seq",
+        event_id,
+        statuses,
+        part,
+    )
+    return [0, *(int(r["seq"]) for r in found)]

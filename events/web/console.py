@@ -15,7 +15,17 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from events import accounts, analytics, catalog, checkin, directory, door_kit, hosting, partner_mail
+from events import (
+    accounts,
+    analytics,
+    badges,
+    catalog,
+    checkin,
+    directory,
+    door_kit,
+    hosting,
+    partner_mail,
+)
 from events import attendees as attendee_list
 from events.api.routing import client_address
 from events.catalog import EventOut, EventPatch
@@ -189,6 +199,8 @@ async def _event_context(
         "sessions": [(s, forms.session_values(s, event.timezone)) for s in event.sessions],
         "invitations": await hosting.list_event_invitations(conn, row),
         "door_tokens": (await hosting.list_door_tokens(conn, row)).items,
+        "badge_parts": await badges.badge_parts(conn, row, ["confirmed"]),
+        "badges_per_part": badges.MAX_BADGES,
         "fill": await analytics.session_fills(conn, row),
         "directory": await directory.partners(conn),
         "counts": await _counts(conn, row),

@@ -30,6 +30,7 @@ MESSAGES = {
     "registration_closes_at": N_("Registration must close after it opens."),
     "questions": N_("Each question needs a label; a choice needs options."),
     "partner": N_("No partner has this name: choose one from the list."),
+    "session_id": N_("Choose a session of this event, or the whole event."),
     "label": N_("Please check this field."),
     "retention_days": N_("Enter a number of days from 1 to 3650."),
     "privacy_url": N_("Enter an address starting with https://."),

@@ -1,5 +1,6 @@
 """The console's event management beyond editing: delete a session, unpublish, duplicate,
-preview a draft, revoke a door device, remove a co-host."""
+preview a draft, revoke a door device, print the badges and the check-in list (the API's
+PDFs, for the signed-in user), remove a co-host."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from events import accounts, catalog, hosting, lifecycle
+from events import accounts, badges, catalog, checkin, hosting, lifecycle
+from events.api.door import pdf_response
 from events.errors import NotFound
 from events.queries import Connection
 from events.web import attendee
@@ -28,6 +30,8 @@ def routes() -> list[BaseRoute]:
         post("/console/events/{event_id}/duplicate", duplicate),
         Route("/console/events/{event_id}/preview", preview),
         post("/console/events/{event_id}/door-tokens/{token_id}/revoke", revoke_door),
+        Route("/console/events/{event_id}/badges.pdf", badges_pdf),
+        Route("/console/events/{event_id}/checkin-list.pdf", checkin_list_pdf),
         post("/console/events/{event_id}/cohosts/{partner}/remove", remove_cohost),
     ]
 
@@ -93,9 +97,33 @@ async def revoke_door(request: Request) -> Response:
     async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> None:
         event = await catalog.load_for(conn, who.actor, _event_id(request), "manage")
         token_id = _uuid(request.path_params["token_id"])
-        await hosting.revoke_door_token(conn, event, token_id, now(request))
+        await hosting.revoke_door_token(conn, event, token_id, now(request), who.actor)
 
     return await _change(request, work, ("door-revoked", None))
+
+
+async def badges_pdf(request: Request) -> Response:
+    """The confirmed attendees' badges (?size=a6|label), a part of MAX_BADGES from ?after=
+    (the event page lists the parts)."""
+    size = badges.parse_size(request.query_params.get("size"))
+    after = request.query_params.get("after") or "0"
+    start = int(after) if after.isdigit() and len(after) < 19 else 0
+    async with connection(request) as conn:
+        who = await _who(request, conn)
+        door = await checkin.door(conn, who.actor, _event_id(request))
+        assert door.event is not None
+        drawn, _ = await badges.badges_document(conn, door.event, ["confirmed"], size, after=start)
+    return pdf_response(drawn, f"badges-{door.event['slug']}.pdf")
+
+
+async def checkin_list_pdf(request: Request) -> Response:
+    """The confirmed attendees by name, to tick off on paper when the scanners are down."""
+    async with connection(request) as conn:
+        who = await _who(request, conn)
+        door = await checkin.door(conn, who.actor, _event_id(request))
+        assert door.event is not None
+        drawn = await badges.checkin_list_document(conn, door.event, ["confirmed"], now(request))
+    return pdf_response(drawn, f"checkin-list-{door.event['slug']}.pdf")
 
 
 async def remove_cohost(request: Request) -> Response:
