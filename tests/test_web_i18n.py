@@ -103,6 +103,14 @@ async def pages(
     door = await client.post(
         f"/api/v1/events/{event['id']}/door-tokens", json={"label": "北門"}, headers=partner.auth
     )
+    told = await client.post(
+        f"/api/v1/events/{event['id']}/messages",
+        json={"subject": "場地變更", "body": "請到二號廳。"},
+        headers=partner.auth,
+    )
+    assert told.status_code == 202
+    messages = f"/console/events/{event['id']}/messages"
+    message = {"step": "count", "status": ["confirmed"], "subject": "通知", "body": "你好"}
     return [
         ("GET", "/", None),
         ("GET", f"/events/{event['slug']}", None),
@@ -121,6 +129,9 @@ async def pages(
         ("CONSOLE", f"/console/events/{event['id']}/attendees", None),
         ("CONSOLEPOST", f"/console/events/{event['id']}/door-tokens", {"label": "南門"}),
         ("CONSOLEPOST", "/console/events/new", {"title": "", "timezone": "x", "capacity": "?"}),
+        ("CONSOLE", messages, None),
+        ("CONSOLEPOST", messages, message),
+        ("CONSOLEPOST", messages, {"step": "count", "subject": ""}),
         ("GET", "/?q=高峰", None),
         ("GET", "/?q=沒有這個活動", None),
         ("CONSOLE", f"/console/events/{event['id']}/translations", None),

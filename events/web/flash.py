@@ -39,6 +39,10 @@ COUNTED = {
         N_("Ticket sent again to %(n)s attendee."),
         N_("Ticket sent again to %(n)s attendees."),
     ),
+    "message-sent": (
+        N_("Message on its way to %(n)s attendee."),
+        N_("Message on its way to %(n)s attendees."),
+    ),
     "skipped": (
         N_("%(n)s attendee could not be changed (see the status)."),
         N_("%(n)s attendees could not be changed (see their status)."),
