@@ -14,6 +14,8 @@ English, each page at 390 px (phone) and 1280 px (desktop):
     console-sign-in  /console                  the partner console's sign-in
     console          /console                  the partner's events, signed in
     console-event    /console/events/<id>      one event: counts, forms, door devices
+    console-attendees  /console/events/<id>/attendees  the attendee desk, after a ticket resent
+    console-messages /console/events/<id>/messages  a message counted, ready to send
     event-zh-Hant    /events/<seminar>         the seminar in Traditional Chinese
 
 into ./screenshots/NAME-phone.png and NAME-desktop.png (full pages).
@@ -144,6 +146,16 @@ def photograph(browser: Browser, server: Server, demo: Demo, out: Path, width: s
     shoot(page, out, "console", width)
     page.goto(f"/console/events/{demo.seminar_id}")
     shoot(page, out, "console-event", width)
+    page.goto(f"/console/events/{demo.seminar_id}/attendees")
+    page.get_by_role("button", name="Send the ticket again to").first.click()
+    expect(page.locator("#flash")).to_be_visible()
+    shoot(page, out, "console-attendees", width)
+    page.goto(f"/console/events/{demo.seminar_id}/messages")
+    page.get_by_label("Subject").fill("Doors open at 8:30")
+    page.get_by_label("Message", exact=True).fill("Please bring your QR ticket.\nSee you there.")
+    page.get_by_role("button", name="Count who will receive it").click()
+    expect(page.locator(".counted")).to_be_visible()
+    shoot(page, out, "console-messages", width)
 
     page.goto(f"/events/{demo.seminar}?lang=zh-Hant")
     shoot(page, out, "event-zh-Hant", width)
