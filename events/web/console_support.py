@@ -3,7 +3,6 @@ partner named in a form, and cancelling with a reason."""
 
 from __future__ import annotations
 
-import inspect
 from datetime import datetime
 
 from events import catalog, directory, lifecycle
@@ -23,9 +22,7 @@ async def partner_slug(conn: Connection, text: str) -> str:
 async def cancel_with_reason(
     conn: Connection, actor: Actor, event_id: str, reason: str, now: datetime
 ) -> None:
-    """Cancel; the reason goes to the domain when it takes one (API.md's optional reason)."""
-    reason = " ".join(reason.split())[:2000]
-    if reason and "reason" in inspect.signature(catalog.cancel_event).parameters:
-        await catalog.cancel_event(conn, actor, event_id, now, reason=reason)  # type: ignore[call-arg,unused-ignore]
-        return
-    await catalog.cancel_event(conn, actor, event_id, now)
+    """Cancel with the reason as typed (spaces tidied; none: no reason), API.md's optional
+    reason for the mail and the pages."""
+    tidy = " ".join(reason.split())[:2000]
+    await catalog.cancel_event(conn, actor, event_id, now, reason=tidy or None)
