@@ -28,7 +28,7 @@ from events.queries import registration as registration_q
 
 Action = Literal["cancel", "promote", "check_in", "undo_check_in", "move", "resend"]
 ACTIONS: tuple[Action, ...] = ("cancel", "promote", "check_in", "undo_check_in", "move", "resend")
-STATUSES = ("confirmed", "waitlisted", "cancelled")
+STATUSES = ("confirmed", "waitlisted", "pending", "rejected", "cancelled")
 MAX_SELECTION = 500
 HAND_DEVICE = "console"
 
@@ -160,11 +160,14 @@ async def _one(
         return await selfservice.resend_ticket(conn, r, actor, now=now)
     else:
         assert move is not None
-        return await _move(conn, r, *move)
+        return await _move(conn, r, actor, move, now=now)
     return True
 
 
-async def _move(conn: Connection, r: Row, from_id: UUID, to_id: UUID) -> bool:
+async def _move(
+    conn: Connection, r: Row, actor: Actor, move: tuple[UUID, UUID], *, now: datetime
+) -> bool:
+    from_id, to_id = move
     if r["status"] == "cancelled" or not await q.holds(conn, r["id"], from_id):
         return False
     if await q.holds(conn, r["id"], to_id):
@@ -172,4 +175,9 @@ async def _move(conn: Connection, r: Row, from_id: UUID, to_id: UUID) -> bool:
     seated = r["status"] == "confirmed"
     if not await q.swap_session(conn, r["id"], from_id, to_id, seated=seated):
         raise SessionFull(full=[str(to_id)])
+    changes = {"session": [str(from_id), str(to_id)]}
+    subject = ("registration", r["id"])
+    await audit.record(
+        conn, actor, "registration.updated", subject, changes, event_id=r["event_id"], now=now
+    )
     return True

@@ -103,10 +103,31 @@ async def test_actions_on_a_selection_and_moving_between_sessions(
         await client.get(f"/api/v1/events/{event['id']}/analytics", headers=partner.auth)
     ).json()
     assert [s["confirmed"] for s in numbers["sessions"]] == [1, 2]
+    log = await client.get(
+        f"/api/v1/events/{event['id']}/audit?action=registration.updated", headers=partner.auth
+    )
+    moves = {e["subject"]["id"]: e["changes"] for e in log.json()["items"]}
+    assert moves == {p["id"]: {"session": [morning["id"], afternoon["id"]]} for p in people[:2]}
     checked = await act(
         console, event["id"], page, bulk_action="check_in", id=[p["id"] for p in people]
     )
     assert "Done for 3 attendees." in checked.text
+    await console.aclose()
+
+
+async def test_pending_and_rejected_are_filters_too(
+    app: Starlette, db: Database, partner: Partner, client: httpx.AsyncClient
+) -> None:
+    event = await create_event(client, partner, approval="screen")
+    ann, bob = await register(client, event, "Ann"), await register(client, event, "Bob")
+    assert ann["status"] == bob["status"] == "pending"
+    await client.post(f"/api/v1/registrations/{bob['id']}/reject", headers=partner.auth)
+    console = await signed_in(app, db, partner)
+    pending = await desk(console, event["id"], "?status=pending")
+    assert '<option value="pending" selected>' in pending.text
+    assert [("Ann" in r) for r in rows(pending)] == [True]
+    rejected = await desk(console, event["id"], "?status=rejected")
+    assert [("Bob" in r and "Rejected" in r) for r in rows(rejected)] == [True]
     await console.aclose()
 
 
@@ -236,7 +257,7 @@ async def test_unpublish_duplicate_preview_and_cancel_with_a_message(
     after = await console.get(cancelled.headers["location"])
     assert "The event is cancelled." in after.text and "2 attendees will be told." in after.text
     public = await client.get(f"/events/{event['slug']}")
-    assert "This event is cancelled." in public.text
+    assert "This event is cancelled." in public.text and "Typhoon signal 8" in public.text
     assert "seats left" not in public.text and "calendar.ics" not in public.text
     await console.aclose()
 
