@@ -62,10 +62,8 @@ async def compose(
     assert full is not None
     out = await registration.render(conn, full, base_url=settings.base_url, with_secret=False)
     feed = await feeds.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
-    letter = await _letter(conn, job, r, out.ticket_url, feed)
-    if out.join_url is not None and job["kind"] not in ("cancellation", "rejected"):
-        letter.join_url, letter.where = out.join_url, out.join_url  # online: where is the link
-        letter.instructions = r["online_instructions"]
+    joins = out.join_url is not None and job["kind"] not in ("cancellation", "rejected")
+    letter = await _letter(conn, job, r, out.ticket_url, feed, out.join_url if joins else None)
     invite = None
     if r["confirmed_at"] is not None and job["kind"] in WITH_INVITE:
         reply_to = await reply_address.address_for(conn, settings.reply_address, r["id"])
@@ -126,10 +124,11 @@ def topic(kind: str, r: Row) -> str:
 
 
 async def _letter(
-    conn: Connection, job: Row, r: Row, ticket_url: str, feed_url: str
+    conn: Connection, job: Row, r: Row, ticket_url: str, feed_url: str, join_url: str | None
 ) -> mail_text.Letter:
+    """`join_url`: an online attendee's personal link, which is where they go (never the venue)."""
     locale = lang_or_english(r["locale"])
-    where = ", ".join(p for p in (r["venue_name"], r["venue_address"]) if p)
+    where = join_url or ", ".join(p for p in (r["venue_name"], r["venue_address"]) if p)
     sessions = [
         f"{s['title']} · "
         + mail_text.when(
@@ -153,6 +152,8 @@ async def _letter(
         position=r["waitlist_position"],
         sessions=sessions,
     )
+    if join_url is not None:
+        letter.join_url, letter.instructions = join_url, r["online_instructions"]
     if letter.topic == "event-cancelled":
         letter.reason = r["cancel_reason"]
     if letter.topic == "rejected":
@@ -165,7 +166,7 @@ async def _letter(
         letter.subject_text, letter.body = found["subject"], found["body"]
     if letter.topic in CALENDAR_LINKS and r["status"] == "confirmed":
         links = ical.calendar_links(
-            r["title"], r["starts_at"], r["ends_at"], details=ticket_url, location=where
+            r["title"], r["starts_at"], r["ends_at"], details=join_url or ticket_url, location=where
         )
         letter.google_url, letter.outlook_url = links.google, links.outlook
     return letter
@@ -186,7 +187,8 @@ async def _changes(
     )
     old_where = ", ".join(p for p in (before["venue_name"], before["venue_address"]) if p)
     pairs = [("title", before["title"], r["title"]), ("when", old_when, letter.when)]
-    pairs.append(("where", old_where, letter.where))
+    if letter.join_url is None:  # an online attendee's place is their link, which stays
+        pairs.append(("where", old_where, letter.where))
     return [mail_text.Change(what, old, new) for what, old, new in pairs if old != new]
 
 

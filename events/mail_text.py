@@ -85,6 +85,7 @@ KINDS: dict[str, Kind] = {
             "Dear %(name)s, your registration for %(title)s has changed."
             " The details below are current."
         ),
+        qr=True,  # after switching into the room, the new ticket
     ),
     # approval and invitations (approval.py, guests.py)
     "pending": Kind(

@@ -100,10 +100,11 @@ async def edit(
         if moved:
             assert sessions is not None
             await _move_sessions(conn, current, sessions)
+        if moved or switched:  # the invite changes (its SEQUENCE adds `edits`)
             changes["edits"] = await q.edits(conn, current["id"]) + 1
         if changes:
             await q.update_registration(conn, current["id"], changes, now=now)
-        if moved and current["status"] == "confirmed":
+        if "edits" in changes and await _confirmed(conn, current, switched):
             await q.queue_mail(conn, "edited", current["id"], changes["edits"], now)
         by = audit.attendee(current) if mine else actor
         logged = {**changes, "sessions": sessions if moved else None}
@@ -113,6 +114,14 @@ async def edit(
     done = await registration_q.registration(conn, found["id"])
     assert done is not None
     return await registration.render(conn, done, base_url=base_url, with_secret=mine)
+
+
+async def _confirmed(conn: Connection, current: Row, switched: bool) -> bool:
+    """Whether the registration holds a place now (a switch can move it off the waitlist)."""
+    if not switched:
+        return bool(current["status"] == "confirmed")
+    now_row = await registration_q.registration(conn, current["id"])
+    return now_row is not None and now_row["status"] == "confirmed"
 
 
 async def _log(

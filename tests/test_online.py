@@ -3,6 +3,8 @@ the host's meeting link, personal join links and their window, places of each ki
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -343,6 +345,12 @@ async def test_join_window_and_first_join(
     later = (await client.get(f"/api/v1/registrations/{me['id']}", headers=partner.auth)).json()
     assert later["joined_at"] == first["joined_at"]  # the first join only
     assert (await stats(client, event, partner))["joined"] == 1
+    export = await client.get(
+        f"/api/v1/events/{event['id']}/registrations.csv", headers=partner.auth
+    )
+    [row] = csv.DictReader(io.StringIO(export.text.removeprefix("\ufeff")))
+    assert row["attendance"] == "online" and row["checked_in_at"] == ""
+    assert datetime.fromisoformat(row["joined_at"]) == datetime.fromisoformat(first["joined_at"])
     at(ends + timedelta(minutes=1))
     over = await client.get(path)
     assert over.status_code == 410 and "location" not in over.headers
