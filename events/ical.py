@@ -366,6 +366,16 @@ def _invite_key(r: Row) -> tuple[Hashable, ...]:
     )
 
 
+def withdrawn(entries: list[Entry], *, sequence: int) -> bytes:
+    """METHOD:CANCEL for the sessions of a registration's `invite_entries` whose `sessions` are
+    the ones it no longer holds (queries.withdrawn), at the invite's SEQUENCE of the moment they
+    were taken off: calendars drop those VEVENTs and keep the event's and the other sessions'."""
+    cancelled = entries[1:]
+    for entry in cancelled:
+        entry.sequence, entry.cancelled = sequence, True
+    return build(cancelled, method="CANCEL")
+
+
 def render_invite(
     r: Row,
     *,
