@@ -21,7 +21,7 @@ from uuid import UUID
 
 import asyncpg
 
-from events import access, audit, keys, names, online, seats, tickets
+from events import access, audit, keys, names, online, seats, surge, tickets
 from events.addresses import NotAnAddress, canonical
 from events.answers import Answer as Answer  # re-exported: callers use registration.Answer
 from events.answers import answer_errors as _answer_errors
@@ -158,6 +158,13 @@ async def _insert(conn: Connection, target: Row, fields: dict[str, Any], now: da
     if not target["fresh"]:
         if not free:  # full when last read: see whether it still is
             raise _Changed()
+        batched = surge.ALONE  # inside a transaction (sessions), never with others' rows
+        if not conn.is_in_transaction():
+            batched = await surge.register(conn, target, fields, now)  # with others alike
+        if batched is surge.CHANGED:
+            raise _Changed()
+        if batched is not surge.ALONE:
+            return dict(batched)
         shard, version = random.choice(free), target["version"]
         created = await q.insert_confirmed(conn, event_id, shard, fields, now, version=version)
         if created is None:  # that shard has filled up, or the event changed
