@@ -62,17 +62,30 @@ async def registration_target(conn: Connection, event_id: UUID) -> Row | None:
             " e.invite_only, e.consent_text, e.format,"
             " coalesce(array(SELECT s.id FROM sessions s WHERE s.event_id = e.id), '{}')"
             "   AS session_ids,"
-            " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
-            "   AND shard < 16 ORDER BY random()) AS free_shards,"
-            " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
-            "   AND shard >= 16 ORDER BY random()) AS free_online_shards,"
-            " (SELECT max(capacity - confirmed) FROM seat_shards WHERE event_id = e.id"
-            "   AND shard < 16) AS shard_room,"
-            " (SELECT max(capacity - confirmed) FROM seat_shards WHERE event_id = e.id"
-            "   AND shard >= 16) AS online_shard_room"
-            " FROM events e WHERE e.id = $1",
+            f" {_SEATS} FROM events e WHERE e.id = $1",
             event_id,
         )
+    )
+
+
+#: The seats of an event `e` as they are now: its shards with a free seat (in random order:
+#: spreads concurrent takers) and the most seats one shard has left, in the room and online.
+_SEATS = (
+    "array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
+    "   AND shard < 16 ORDER BY random()) AS free_shards,"
+    " array(SELECT shard FROM seat_shards WHERE event_id = e.id AND confirmed < capacity"
+    "   AND shard >= 16 ORDER BY random()) AS free_online_shards,"
+    " (SELECT max(capacity - confirmed) FROM seat_shards WHERE event_id = e.id"
+    "   AND shard < 16) AS shard_room,"
+    " (SELECT max(capacity - confirmed) FROM seat_shards WHERE event_id = e.id"
+    "   AND shard >= 16) AS online_shard_room"
+)
+
+
+async def seats_now(conn: Connection, event_id: UUID) -> Row | None:
+    """An event's version and its seats now (registration_target's seat columns)."""
+    return row(
+        await conn.fetchrow(f"SELECT e.version, {_SEATS} FROM events e WHERE e.id = $1", event_id)
     )
 
 
