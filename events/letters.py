@@ -15,7 +15,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
 
-from events import feeds, ical, mail_text, registration, reply_address, tickets
+from events import calendar_links, feeds, ical, mail_text, registration, reply_address, tickets
 from events.l10n import lang_or_english
 from events.queries import Connection, Row
 from events.queries import ical as ical_q
@@ -175,8 +175,13 @@ async def _letter(
         assert found is not None
         letter.subject_text, letter.body = found["subject"], found["body"]
     if letter.topic in CALENDAR_LINKS and r["status"] == "confirmed":
-        links = ical.calendar_links(
-            r["title"], r["starts_at"], r["ends_at"], details=join_url or ticket_url, location=where
+        links = calendar_links.links(
+            r["title"],
+            r["starts_at"],
+            r["ends_at"],
+            details=join_url or ticket_url,
+            location=where,
+            zone=r["timezone"],
         )
         letter.google_url, letter.outlook_url = links.google, links.outlook
     return letter

@@ -4,10 +4,12 @@ the host's meeting link, personal join links and their window, places of each ki
 from __future__ import annotations
 
 import csv
+import html
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from hypothesis import given
@@ -132,6 +134,9 @@ async def test_the_meeting_link_never_reaches_the_public(
     assert secret not in invite.text and me["join_url"] in invite.text.replace("\r\n ", "")
     ticket = await client.get(me["ticket_url"])
     assert secret not in ticket.text and me["join_url"] in ticket.text
+    [google] = re.findall(r'href="(https://calendar\.google\.com[^"]+)"', ticket.text)
+    query = parse_qs(urlsplit(html.unescape(google)).query)
+    assert query["location"] == [me["join_url"]]  # an online attendee goes to their link
     # another attendee's registration is not theirs to read
     theirs = await client.get(f"/api/v1/registrations/{other['id']}?token={me['access_token']}")
     assert theirs.status_code == 404
