@@ -151,6 +151,8 @@ async def _one(
         assert full is not None
         await registration.promote(conn, full, now, actor)
     elif action == "check_in":
+        if r["attendance"] == "online":  # no seat in the room: their join link checks them in
+            return False
         code = await tickets.code_for(conn, r)
         at = Door(event["id"], None, event, actor)
         await checkin.scan(conn, at, ScanIn(code=code, device=HAND_DEVICE), now)

@@ -327,3 +327,34 @@ async def test_desk_actions_need_the_csrf_field_and_a_host(
     assert still.json()["status"] == "confirmed"
     await console.aclose()
     await other.aclose()
+
+
+async def test_online_attendees_are_marked_and_join_rather_than_check_in(
+    app: Starlette, db: Database, partner: Partner, client: httpx.AsyncClient
+) -> None:
+    """A hybrid event: the desk says who attends online, offers them no check-in by hand (a
+    selection skips them), and each kind's waitlist numbers its own places."""
+    online = {"url": "https://meet.example.com/room"}
+    event = await create_event(
+        client, partner, format="hybrid", online=online, capacity=1, online_capacity=1
+    )
+    remote = await register(client, event, "Rita Remote", attendance="online")
+    seated = await register(client, event, "Sam Seated")
+    late_room = await register(client, event, "Lou Late")
+    late_online = await register(client, event, "Nat Net", attendance="online")
+    assert late_room["status"] == late_online["status"] == "waitlisted"
+    console = await signed_in(app, db, partner)
+    page = await desk(console, event["id"])
+    by_name = {re.search(r'class="who-name">([^<]+)<', r).group(1): r for r in rows(page)}  # type: ignore[union-attr]
+    assert "Attends online" in by_name["Rita Remote"]
+    assert "Attends online" not in by_name["Sam Seated"]
+    assert f'value="check_in:{remote["id"]}"' not in page.text
+    assert f'value="check_in:{seated["id"]}"' in page.text
+    assert "Waitlisted (1)" in by_name["Lou Late"] and "Waitlisted (1)" in by_name["Nat Net"]
+    checked = await act(
+        console, event["id"], page, bulk_action="check_in", id=[remote["id"], seated["id"]]
+    )
+    assert "Done for 1 attendee." in checked.text
+    stats = await client.get(f"/api/v1/events/{event['id']}/stats", headers=partner.auth)
+    assert stats.json()["checked_in"] == 1
+    await console.aclose()

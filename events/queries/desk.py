@@ -9,9 +9,10 @@ from events.queries import Connection, Row, rows
 
 _DESK = (
     "SELECT r.id, r.seq, r.name, r.email, r.status, r.answers, r.created_at, r.locale,"
-    " r.calendar_reply, r.calendar_replied_at,"
+    " r.calendar_reply, r.calendar_replied_at, r.attendance, r.joined_at,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
+    "   AND w.online_place = r.online_place"
     "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"
     " coalesce((SELECT array_agg(rs.session_id ORDER BY s.seq) FROM registration_sessions rs"
     "   JOIN sessions s ON s.id = rs.session_id WHERE rs.registration_id = r.id), '{}')"
@@ -63,7 +64,7 @@ async def of_event(conn: Connection, event_id: UUID, ids: list[UUID]) -> list[Ro
     found = {
         r["id"]: dict(r)
         for r in await conn.fetch(
-            "SELECT r.id, r.seq, r.event_id, r.name, r.status, r.ticket_version"
+            "SELECT r.id, r.seq, r.event_id, r.name, r.status, r.ticket_version, r.attendance"
             " FROM registrations r WHERE r.event_id = $1 AND r.id = ANY($2)",
             event_id,
             ids,

@@ -42,6 +42,7 @@ _INVITE = (
     " r.rejection_reason, r.attendance,"
     " CASE WHEN r.status = 'waitlisted' THEN (SELECT count(*) FROM registrations w"
     "   WHERE w.event_id = r.event_id AND w.status = 'waitlisted'"
+    "   AND w.online_place = r.online_place"
     "   AND w.waitlist_order <= r.waitlist_order) END AS waitlist_position,"
     f" {_EVENT_COLUMNS}, {_CHOSEN_SESSIONS}"
     " FROM registrations r JOIN events e ON e.id = r.event_id"
