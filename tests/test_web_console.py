@@ -324,3 +324,41 @@ async def test_the_dashboard_pages_through_many_events(
     rest = await console.get("/console" + more.group(1))
     assert [i for i in made if f"/console/events/{i}" in rest.text] == made[2:]
     assert ">More<" not in rest.text
+
+
+async def test_moving_the_start_asks_first_and_shows_each_session_moving(
+    console: httpx.AsyncClient,
+) -> None:
+    event_id, page = await new_event(console)
+    csrf = csrf_of(page)
+    made = await console.post(
+        f"/console/events/{event_id}/sessions",
+        data={
+            "csrf": csrf,
+            "title": "Panel",
+            "room": "S1",
+            "starts_at": local(20, 15),
+            "ends_at": local(20, 16),
+            "capacity": "",
+        },
+    )
+    assert made.status_code == 303, made.text
+    published = await console.post(f"/console/events/{event_id}/publish", data={"csrf": csrf})
+    assert published.status_code == 303
+    later = event_form(csrf, starts_at=local(20, 16), ends_at=local(20, 19), title="Moved")
+    asked = await console.post(f"/console/events/{event_id}", data=later)
+    assert asked.status_code == 200
+    assert "Moving the start moves every session by the same amount" in asked.text
+    assert "Panel:" in asked.text and "15:00" in asked.text and "17:00" in asked.text
+    assert 'name="move_sessions" value="yes"' in asked.text
+    assert 'value="Moved"' in asked.text  # the form as it was typed
+    event = (await console.get(f"/api/v1/events/{event_id}")).json()
+    assert event["title"] == "Fintech Seminar"  # nothing changed until it is confirmed
+    assert event["sessions"][0]["starts_at"] == local(20, 15) + ":00+08:00"
+    done = await console.post(f"/console/events/{event_id}", data={**later, "move_sessions": "yes"})
+    assert done.status_code == 303, done.text
+    shown = await console.get(done.headers["location"])
+    assert "1 session moved with the event." in shown.text
+    event = (await console.get(f"/api/v1/events/{event_id}")).json()
+    assert event["title"] == "Moved" and event["starts_at"] == local(20, 16) + ":00+08:00"
+    assert event["sessions"][0]["starts_at"] == local(20, 17) + ":00+08:00"

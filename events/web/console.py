@@ -8,6 +8,7 @@ POST with the CSRF field, answered by a redirect (or the form again with its err
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -261,16 +262,28 @@ async def _change(
 
 
 async def update_event(request: Request) -> Response:
-    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> list[Any]:
+    async def work(conn: Connection, who: accounts.SignedIn, form: Any) -> Any:
         fields = forms.event_fields(form)
         patch = forms._convert(fields, EventPatch)
         event_id = request.path_params["event_id"]
         before = await catalog.get_event(conn, who.actor, event_id)
+        shift = fields["starts_at"] - before.starts_at
+        if shift and before.sessions and form.get("move_sessions") != "yes":
+            return await _ask_to_move(conn, before, shift, form)  # nothing changed yet
         after = await catalog.patch_event(conn, who.actor, event_id, patch, now(request))
         moved = len(after.sessions) if after.starts_at != before.starts_at else 0
         return [("moved", moved)] * bool(moved) + await _told(conn, before, after)
 
     return await _change(request, work, ("saved", None))
+
+
+async def _ask_to_move(conn: Connection, event: EventOut, shift: timedelta, form: Any) -> Any:
+    """The form again, as typed, with what moving the start does: each session, from → to,
+    and how many attendees get an updated invite; saving it again (move_sessions) does it."""
+    moves = [(s.title, s.starts_at, s.starts_at + shift) for s in event.sessions]
+    told = await attendee_count(conn, event.id) if event.status == "published" else 0
+    values = {key: form.get(key) for key in form}
+    return {"values": values, "confirm_move": {"sessions": moves, "told": told}}
 
 
 async def _told(conn: Connection, before: EventOut, after: EventOut) -> list[Any]:

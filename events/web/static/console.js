@@ -2,7 +2,7 @@
 // an error, else the message), and live counts on an event's page refresh every 5 seconds.
 (function () {
   var invalid = document.querySelector("[aria-invalid=true]");
-  var message = document.getElementById("flash");
+  var message = document.getElementById("flash") || document.getElementById("confirm-move");
   if (invalid) invalid.focus();
   else if (message) message.focus();
 })();
