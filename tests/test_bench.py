@@ -14,9 +14,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_bench_tiny_run_prints_one_json_object_with_exact_capacity() -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     server = os.environ.get("TEST_DATABASE_URL")

@@ -37,7 +37,7 @@ from tests.test_checkin import setup as door_with_registrations
 from tests.test_web import summit
 from tests.test_web_console import PASSWORD, console_user
 
-pytestmark = pytest.mark.usefixtures("chromium")  # first: no server for nothing
+pytestmark = [pytest.mark.usefixtures("chromium"), pytest.mark.slow]  # first: no server for nothing
 GREEN, AMBER = "rgb(23, 102, 58)", "rgb(138, 83, 0)"  # app.css --good and --warn
 
 

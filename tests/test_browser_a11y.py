@@ -38,7 +38,7 @@ from tests.test_checkin import door_for, register
 from tests.test_web import QUESTIONS
 from tests.test_web_console import console_user
 
-pytestmark = pytest.mark.usefixtures("chromium")
+pytestmark = [pytest.mark.usefixtures("chromium"), pytest.mark.slow]
 
 AXE = Axe()
 DESKTOP = {"width": 1366, "height": 900}

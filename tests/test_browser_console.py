@@ -31,7 +31,7 @@ from tests.test_browser import (  # noqa: F401  (fixtures)
 from tests.test_checkin import door_for, register
 from tests.test_web_console import console_user
 
-pytestmark = pytest.mark.usefixtures("chromium")
+pytestmark = [pytest.mark.usefixtures("chromium"), pytest.mark.slow]
 
 
 async def fits_320(page: Page) -> None:

@@ -13,7 +13,7 @@ from tests.live_server import Server
 from tests.test_browser import AMBER, GREEN, expect_result, open_scanner, scan_by_keyboard
 from tests.test_checkin import Door, door_for, register
 
-pytestmark = pytest.mark.usefixtures("chromium")
+pytestmark = [pytest.mark.usefixtures("chromium"), pytest.mark.slow]
 
 # the live server, its database and the browser: the fixtures of the other browser tests
 chromium, playwright, browser = shared.chromium, shared.playwright, shared.browser

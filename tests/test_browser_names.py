@@ -33,7 +33,7 @@ __all__ = [
     "owner",
     "playwright",
 ]  # the live server and browser fixtures of test_browser
-pytestmark = pytest.mark.usefixtures("chromium")
+pytestmark = [pytest.mark.usefixtures("chromium"), pytest.mark.slow]
 
 
 async def test_offline_door_search_folds_the_query_like_the_server(

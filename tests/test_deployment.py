@@ -278,6 +278,7 @@ def _migrate_by_multi_host_url(deployment: Deployment) -> Any:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow
 async def test_a_surge_through_a_node_kill_and_a_failover(deployment: Deployment) -> None:
     deployment.token = await asyncio.to_thread(_partner_token, deployment)
     async with httpx.AsyncClient(base_url=deployment.base) as client:
