@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response, StreamingResponse
 
 from events import attendees, catalog, registration, spreadsheet
+from events.api import params
 from events.api.routing import Call, Router
 from events.errors import InvalidInput
 from events.paging import Page, PageRequest
@@ -91,6 +92,7 @@ async def promote_registration(call: Call) -> RegistrationOut:
     "/api/v1/events/{event_id}/registrations",
     "The event's registrations (hosts); ?status=, ?q=",
     response=Page[RegistrationOut],
+    query=(params.REGISTRATION_STATUS, params.Q, *params.PAGE),
 )
 async def list_registrations(call: Call) -> Page[RegistrationOut]:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
@@ -112,6 +114,7 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
     "Export the registrations as CSV (hosts); ?lang=en|zh-Hant|zh-Hans names the sessions"
     " in that language",
     media_type="text/csv",
+    query=(params.LANG,),
 )
 async def export_registrations(call: Call) -> Response:
     """Streamed as it is read (a server-side cursor on a connection of its own)."""
@@ -130,6 +133,7 @@ async def export_registrations(call: Call) -> Response:
     "/api/v1/events/{event_id}/registrations.xlsx",
     "Export the registrations as an Excel workbook, the CSV's columns (hosts)",
     media_type=spreadsheet.MEDIA_TYPE,
+    query=(params.LANG,),
 )
 async def export_registrations_xlsx(call: Call) -> Response:
     """Streamed as it is read, like the CSV."""
