@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from events import attendees
 from events.api import contract
 from events.errors import InvalidInput
 from events.http import policy
@@ -96,7 +97,7 @@ def _flag(name: str, description: str) -> QueryParam:
     return _choice(name, ("1", "true", "0", "false"), description + " (1 or true; default false)")
 
 
-STATUSES = ("confirmed", "waitlisted", "cancelled", "pending", "rejected")
+STATUSES = attendees.STATUSES
 
 LIMIT = QueryParam(
     "limit",
