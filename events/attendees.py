@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -234,7 +234,7 @@ def xlsx_chunks(
 
 async def _xlsx_rows(
     db: Database, event: Row, *, actor: Actor | None, now: datetime, lang: str | None
-) -> AsyncIterator[list[list[Any]]]:
+) -> AsyncGenerator[list[list[Any]], None]:
     questions = [question["id"] for question in event["questions"]]
     zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
     yield [COLUMNS + [f"answer:{qid}" for qid in questions]]

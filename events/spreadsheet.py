@@ -19,9 +19,10 @@ reach 4 GiB, about six million rows of the registration export, past Excel's 1,0
 
 from __future__ import annotations
 
+import contextlib
 import re
 import zlib
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -90,35 +91,55 @@ def _parts(sheet_name: str) -> dict[str, bytes]:
 
 
 async def workbook(
-    batches: AsyncIterable[Sequence[Sequence[Any]]], *, sheet_name: str, modified_at: datetime
+    batches: AsyncGenerator[Sequence[Sequence[Any]], None],
+    *,
+    sheet_name: str,
+    modified_at: datetime,
 ) -> AsyncIterator[bytes]:
     """The .xlsx file's bytes, in chunks of about 64 KiB, from batches of rows (the first row
     of the first batch is usually the header). The ZIP is written in a worker thread
-    (stream-zip's async interface), so deflating never holds up the event loop."""
+    (stream-zip's async interface), so deflating never holds up the event loop.
+
+    When the reader stops early (a client gone), `batches` is closed here at once, so what
+    it holds (a database transaction) is let go: stream-zip would leave it suspended.
+    Should the worker thread be waiting for a batch at that moment, the sheet closes
+    `batches` itself as soon as that batch arrives."""
     parts = _parts(sheet_name)
+    stopped = False
 
     async def members() -> AsyncIterator[Any]:
         for name, content in parts.items():
             yield name, modified_at, 0o644, ZIP_32, _once(content)
-        yield "xl/worksheets/sheet1.xml", modified_at, 0o644, ZIP_32, _worksheet(batches)
+        sheet = _worksheet(batches, lambda: stopped)
+        yield "xl/worksheets/sheet1.xml", modified_at, 0o644, ZIP_32, sheet
 
-    async for chunk in async_stream_zip(
-        members(),
-        chunk_size=CHUNK,
-        get_compressobj=lambda: zlib.compressobj(level=LEVEL, wbits=-zlib.MAX_WBITS),
-    ):
-        yield chunk
+    try:
+        async for chunk in async_stream_zip(
+            members(),
+            chunk_size=CHUNK,
+            get_compressobj=lambda: zlib.compressobj(level=LEVEL, wbits=-zlib.MAX_WBITS),
+        ):
+            yield chunk
+    finally:
+        stopped = True
+        with contextlib.suppress(RuntimeError):  # running: the sheet closes it (above)
+            await batches.aclose()
 
 
 async def _once(content: bytes) -> AsyncIterator[bytes]:
     yield content
 
 
-async def _worksheet(batches: AsyncIterable[Sequence[Sequence[Any]]]) -> AsyncIterator[bytes]:
+async def _worksheet(
+    batches: AsyncGenerator[Sequence[Sequence[Any]], None], stopped: Callable[[], bool]
+) -> AsyncIterator[bytes]:
     yield f'{_XML}<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
     number = 0
     columns: list[str] = []
     async for batch in batches:
+        if stopped():
+            await batches.aclose()
+            return
         out = []
         for values in batch:
             number += 1

@@ -3,9 +3,11 @@ columns, text stays text, and its bytes leave before its rows are all given."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import zipfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +18,7 @@ from events import spreadsheet
 WHEN = datetime(2027, 3, 1, 9, 30, tzinfo=UTC)
 
 
-async def _batches(rows: list[list[Any]], size: int = 100) -> AsyncIterator[list[list[Any]]]:
+async def _batches(rows: list[list[Any]], size: int = 100) -> AsyncGenerator[list[list[Any]], None]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
 
@@ -81,7 +83,7 @@ async def test_the_first_bytes_leave_before_the_last_row_is_given() -> None:
     given = 0
     total = 20_000
 
-    async def rows() -> AsyncIterator[list[list[Any]]]:
+    async def rows() -> AsyncGenerator[list[list[Any]], None]:
         nonlocal given
         for start in range(0, total, 500):
             batch = [
@@ -105,3 +107,45 @@ async def test_the_first_bytes_leave_before_the_last_row_is_given() -> None:
     assert max(len(chunk) for chunk, _ in seen) <= spreadsheet.CHUNK
     cells = _cells(content)
     assert len(cells) == total and cells[-1][1] == f"陳大文 {total - 1}"
+
+
+async def test_a_reader_that_stops_early_lets_the_rows_go() -> None:
+    """A client gone mid-download: the rows' source (a transaction on a server-side cursor)
+    is closed at once, whether the zip's thread was idle or waiting for the next batch."""
+    started: list[str] = []
+    closed: list[str] = []
+    release = asyncio.Event()
+
+    async def rows(name: str, wait: bool) -> AsyncGenerator[list[list[Any]], None]:
+        started.append(name)
+        try:
+            for start in range(0, 50_000, 500):
+                if wait and start == 2_000:
+                    await release.wait()  # the zip's thread waits for this batch
+                yield [[f"row {n} {n * 7919 % 100_003:x}" * 4] for n in range(start, start + 500)]
+        finally:
+            closed.append(name)
+
+    idle = spreadsheet.workbook(rows("idle", False), sheet_name="S", modified_at=WHEN)
+    while "idle" not in started:
+        await idle.__anext__()
+    await idle.aclose()
+    assert closed == ["idle"]
+
+    async def read(chunks: AsyncIterator[bytes]) -> None:
+        async for _ in chunks:
+            pass
+
+    waiting = asyncio.create_task(
+        read(spreadsheet.workbook(rows("waiting", True), sheet_name="S", modified_at=WHEN))
+    )
+    await asyncio.sleep(0.5)  # the thread is blocked on the batch behind `release`
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    release.set()  # the batch arrives after the reader left
+    for _ in range(100):
+        if "waiting" in closed:
+            break
+        await asyncio.sleep(0.05)
+    assert closed == ["idle", "waiting"]
