@@ -57,7 +57,11 @@ SELECT gen_random_uuid(), $1, id, $1, now(), now(), $4 FROM made WHERE seq % 3 =
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:  # the server is gone: the download fails and says why
+        return 0.0
+    for line in status.splitlines():
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return 0.0
@@ -204,7 +208,11 @@ def main(argv: list[str] | None = None) -> int:
             for kind in ("csv", "xlsx"):
                 before = sum(rss_mb(x) for x in pids)
                 kept = Path(logs) / f"export.{kind}"
-                run = timed_download(f"{base}.{kind}", token, pids, kept)
+                try:
+                    run = timed_download(f"{base}.{kind}", token, pids, kept)
+                except Exception:
+                    print(server.output(), file=sys.stderr)  # why the server stopped answering
+                    raise
                 after = sum(rss_mb(x) for x in pids)
                 runs[kind] = {**run, "server_rss_mb_before": before, "server_rss_mb_after": after}
             runs["xlsx"]["last_row"] = last_xlsx_row(Path(logs) / "export.xlsx")
