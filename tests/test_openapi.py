@@ -349,3 +349,15 @@ async def test_query_parameters_breaking_their_declaration_are_422s_naming_them(
     ]
     for url in taken:
         assert (await client.get(url, headers=owner.auth)).status_code == 200, url
+
+
+def test_operations_answering_304_document_it(spec_offline: dict[str, Any]) -> None:
+    kit = spec_offline["paths"]["/api/v1/events/{event_id}/checkin-kit"]["get"]
+    assert "304" in kit["responses"]
+    assert "If-None-Match" in {p["name"] for p in kit["parameters"] if p["in"] == "header"}
+    # handlers that compare an If-None-Match (and so may answer 304) all declare it
+    from events.app import endpoints
+
+    for endpoint in endpoints():
+        reads_etag = "if-none-match" in inspect.getsource(endpoint.handler)
+        assert reads_etag == endpoint.not_modified, endpoint.path

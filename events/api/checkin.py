@@ -130,6 +130,7 @@ async def list_checkins(call: Call) -> Page[CheckinOut]:
     "What a scanner needs offline: public key, names, revoked codes (ETag / If-None-Match)",
     response=CheckinKit,
     auth="door",
+    not_modified=True,
 )
 async def checkin_kit(call: Call) -> Response:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))

@@ -151,6 +151,17 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
     elif e.media_type != JSON:
         ok["content"] = {e.media_type: {"schema": {"type": "string"}}}
     op["responses"][str(e.status)] = ok
+    if e.not_modified:
+        op["parameters"].append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "maxLength": 1000},
+                "description": "The ETag of the copy you hold: 304 while it is current.",
+            }
+        )
+        op["responses"]["304"] = {"description": "Not modified: your copy is current"}
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(name="Problem")}}}
     for code in sorted(_error_codes(e, body is not None or e.request_media_type is not None)):
         types = ", ".join(f"`{t}`" for t in _PROBLEM_TYPES.get(code, ()))

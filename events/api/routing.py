@@ -87,6 +87,7 @@ class Endpoint:
     transaction: bool = True  # False: the domain call makes its own (a measured hot path)
     request_media_type: str | None = None  # a body that is not JSON, read by the handler
     query: tuple[QueryParam, ...] = ()  # the query parameters the handler reads (params.py)
+    not_modified: bool = False  # answers 304 to an If-None-Match naming its current ETag
 
     @property
     def writes(self) -> bool:
