@@ -34,6 +34,7 @@ from events.paging import Page, PageRequest, page_of
 from events.queries import Connection, Row
 from events.queries import access as q
 from events.queries import guests as guests_q
+from events.queries import registration as registration_q
 from events.queries import seats as seats_q
 
 CODE = re.compile(r"^[A-Za-z0-9-]{4,40}$")
@@ -184,6 +185,7 @@ async def _store(
             return created
     if not target["waitlist"]:
         raise EventFull()
+    await registration_q.lock_waitlist(conn, event_id)  # its place, true when answered
     return await q.insert_unseated(
         conn, event_id, fields, extra=extra, status="waitlisted", now=now
     )

@@ -75,6 +75,8 @@ COLUMNS = [
     "created_at",
     "checked_in_at",
     "door",
+    "attendance",  # in_person | online
+    "joined_at",  # an online attendee's first use of their join link (their online check-in)
 ]
 CSV_COLUMNS = COLUMNS  # the name the console knew
 BATCH = 500  # rows per chunk sent
@@ -208,6 +210,8 @@ def _cells(r: Row, questions: list[str], zone: ZoneInfo, titles: dict[Any, str])
         r["created_at"].astimezone(zone).isoformat(),
         checked_in.astimezone(zone).isoformat() if checked_in else "",
         r["door"],
+        r["attendance"],
+        r["joined_at"].astimezone(zone).isoformat() if r["joined_at"] else "",
         *(_answer_text(r["answers"].get(qid)) for qid in questions),
     ]
 

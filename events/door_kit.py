@@ -62,6 +62,8 @@ class CheckinKit(msgspec.Struct):
     #: characters a query folds to reach those keys (Traditional → Simplified, variants)
     search: dict[str, str]
     fold: dict[str, str]
+    #: by seq, those without a ticket to admit: `waitlisted`, `pending`, `cancelled`, ... by
+    #: status, and `online` for confirmed attendees of a hybrid event who join online
     states: dict[str, str]
     codes: dict[str, str]
     sessions: dict[str, list[str]]
@@ -133,12 +135,13 @@ async def kit(conn: Connection, event: Row, at: Door) -> tuple[bytes, str]:
     scope = at.session_id or event["id"]
     for r in await door_q.kit_registrations(conn, event["id"], scope):
         seq, version = int(r["seq"]), int(r["ticket_version"])
-        if r["status"] == "confirmed" and r["attendance"] == "online":  # no ticket to admit
-            revoked.update((tickets.code_of(key, seq, v), "online") for v in range(1, version + 1))
-            continue
         names[str(seq)] = r["name"]
         if r["chinese_name"]:
             chinese_names[str(seq)] = r["chinese_name"]
+        if r["status"] == "confirmed" and r["attendance"] == "online":  # no ticket to admit
+            states[str(seq)], search[str(seq)] = "online", r["search_key"]  # found, as online
+            revoked.update((tickets.code_of(key, seq, v), "online") for v in range(1, version + 1))
+            continue
         if r["status"] == "confirmed":
             search[str(seq)] = r["search_key"]
             codes[str(seq)] = tickets.code_of(key, seq, version)

@@ -37,11 +37,9 @@ from datetime import date, datetime
 from email.utils import parseaddr
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlencode
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-import msgspec
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from events import keys, online, rendered, reply_address
@@ -78,53 +76,6 @@ def invite_sequence(revision: int, registration_status: str, edits: int = 0) -> 
     """The event's revision, plus the registration's own changes of sessions (`edits`), plus
     one once the registration has ended (cancelled or rejected)."""
     return revision + edits + (1 if registration_status in ENDED else 0)
-
-
-# --- "Add to calendar" links ----------------------------------------------------------------
-
-
-class CalendarLinks(msgspec.Struct):
-    google: str
-    outlook: str
-
-
-def calendar_links(
-    title: str,
-    starts_at: datetime,
-    ends_at: datetime,
-    *,
-    details: str = "",
-    location: str = "",
-) -> CalendarLinks:
-    """ "Add to Google Calendar" and "Add to Outlook" (outlook.live.com) links for one event."""
-
-    def utc(value: datetime) -> str:
-        return value.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%SZ")
-
-    google = urlencode(
-        {
-            "action": "TEMPLATE",
-            "text": title,
-            "dates": f"{utc(starts_at)}/{utc(ends_at)}",
-            "details": details,
-            "location": location,
-        }
-    )
-    outlook = urlencode(
-        {
-            "path": "/calendar/action/compose",
-            "rru": "addevent",
-            "subject": title,
-            "startdt": starts_at.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "enddt": ends_at.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "body": details,
-            "location": location,
-        }
-    )
-    return CalendarLinks(
-        google=f"https://calendar.google.com/calendar/render?{google}",
-        outlook=f"https://outlook.live.com/calendar/0/deeplink/compose?{outlook}",
-    )
 
 
 # --- building files -------------------------------------------------------------------------
@@ -364,6 +315,16 @@ def _invite_key(r: Row) -> tuple[Hashable, ...]:
         r["event_updated_at"],
         r["updated_at"],
     )
+
+
+def withdrawn(entries: list[Entry], *, sequence: int) -> bytes:
+    """METHOD:CANCEL for the sessions of a registration's `invite_entries` whose `sessions` are
+    the ones it no longer holds (queries.withdrawn), at the invite's SEQUENCE of the moment they
+    were taken off: calendars drop those VEVENTs and keep the event's and the other sessions'."""
+    cancelled = entries[1:]
+    for entry in cancelled:
+        entry.sequence, entry.cancelled = sequence, True
+    return build(cancelled, method="CANCEL")
 
 
 def render_invite(

@@ -13,14 +13,16 @@ from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
+from typing import Any
 
-from events import feeds, ical, mail_text, registration, reply_address, tickets
+from events import calendar_links, feeds, ical, mail_text, registration, reply_address, tickets
 from events.l10n import lang_or_english
 from events.queries import Connection, Row
 from events.queries import ical as ical_q
 from events.queries import letters as q
 from events.queries import mail as mail_q
 from events.queries import registration as registration_q
+from events.queries import withdrawn as withdrawn_q
 from events.settings import Settings
 from events.translations import localize_row
 
@@ -36,6 +38,10 @@ CALENDAR_LINKS = {
     "edited",
     "approved",
 }
+#: The kind that cancels, in calendars, sessions a registration no longer holds (METHOD:CANCEL
+#: for their VEVENTs; queries/withdrawn.py keeps what it needs, the outbox revision is the
+#: invite's SEQUENCE when they were taken off).
+WITHDRAWN = "sessions-withdrawn"
 #: The status a mail about an approval decision is true of.
 _STATUS_OF = {"pending": "pending", "approved": "confirmed", "rejected": "rejected"}
 
@@ -54,6 +60,10 @@ async def compose(
         return await _guest_invitation(conn, job, settings, now)
     found_row = await ical_q.invite(conn, job["registration_id"])
     assert found_row is not None  # rows reference registrations, which are never deleted
+    withdrawn = job["kind"] == WITHDRAWN
+    if withdrawn:  # the sessions it cancels, not the ones held
+        taken_off = await withdrawn_q.sessions(conn, found_row["id"], job["revision"])
+        found_row = {**found_row, "sessions": taken_off}
     r = localize_row(found_row, found_row["locale"])  # the content in the reader's language
     stale = await _superseded(conn, job, r, now)
     if stale and not force:
@@ -62,34 +72,32 @@ async def compose(
     assert full is not None
     out = await registration.render(conn, full, base_url=settings.base_url, with_secret=False)
     feed = await feeds.attendee_feed_url(conn, r["id"], r["email"], settings.base_url)
-    letter = await _letter(conn, job, r, out.ticket_url, feed)
-    if out.join_url is not None and job["kind"] not in ("cancellation", "rejected"):
-        letter.join_url, letter.where = out.join_url, out.join_url  # online: where is the link
-        letter.instructions = r["online_instructions"]
-    invite = None
-    if r["confirmed_at"] is not None and job["kind"] in WITH_INVITE:
+    joins = out.join_url is not None and job["kind"] not in ("cancellation", "rejected", WITHDRAWN)
+    letter = await _letter(conn, job, r, out.ticket_url, feed, out.join_url if joins else None)
+    invite, method = None, ical.invite_method(r)
+    if r["confirmed_at"] is not None and (job["kind"] in WITH_INVITE or withdrawn):
         reply_to = await reply_address.address_for(conn, settings.reply_address, r["id"])
-        invite = ical.render_invite(
-            r,
-            ticket_url=out.ticket_url,
-            mail_from=settings.mail_from,
-            reply_to=reply_to,
-            join_url=out.join_url,
-        )
-        letter.invite_method = ical.invite_method(r)
+        links: dict[str, Any] = {"ticket_url": out.ticket_url, "mail_from": settings.mail_from}
+        links |= {"reply_to": reply_to, "join_url": out.join_url}
+        if withdrawn:
+            invite = ical.withdrawn(ical.invite_entries(r, **links), sequence=job["revision"])
+            method, letter.invite_method = "CANCEL", "CANCEL-SESSIONS"
+        else:
+            invite = ical.render_invite(r, **links)
+            letter.invite_method = method
     qr = None
     if out.ticket and letter.kind.qr and r["event_status"] != "cancelled":
         qr = tickets.qr_png(out.ticket.code)
         letter.qr_cid = f"qr.{r['id']}@events"
     message = _message(letter, job, settings, now, r)
     message["To"] = _address(r["name"], r["email"])
-    _attach(message, letter, qr=qr, invite=invite, method=ical.invite_method(r))
+    _attach(message, letter, qr=qr, invite=invite, method=method)
     return Composed(message)
 
 
 async def _superseded(conn: Connection, job: Row, r: Row, now: datetime) -> str:
     kind = job["kind"]
-    if kind in ("cancellation", "message"):
+    if kind in ("cancellation", "message", WITHDRAWN):  # true whatever happened since
         return ""
     if r["status"] == "cancelled" or r["event_status"] == "cancelled":
         return "cancelled since"
@@ -126,10 +134,11 @@ def topic(kind: str, r: Row) -> str:
 
 
 async def _letter(
-    conn: Connection, job: Row, r: Row, ticket_url: str, feed_url: str
+    conn: Connection, job: Row, r: Row, ticket_url: str, feed_url: str, join_url: str | None
 ) -> mail_text.Letter:
+    """`join_url`: an online attendee's personal link, which is where they go (never the venue)."""
     locale = lang_or_english(r["locale"])
-    where = ", ".join(p for p in (r["venue_name"], r["venue_address"]) if p)
+    where = join_url or ", ".join(p for p in (r["venue_name"], r["venue_address"]) if p)
     sessions = [
         f"{s['title']} · "
         + mail_text.when(
@@ -153,6 +162,8 @@ async def _letter(
         position=r["waitlist_position"],
         sessions=sessions,
     )
+    if join_url is not None:
+        letter.join_url, letter.instructions = join_url, r["online_instructions"]
     if letter.topic == "event-cancelled":
         letter.reason = r["cancel_reason"]
     if letter.topic == "rejected":
@@ -164,8 +175,13 @@ async def _letter(
         assert found is not None
         letter.subject_text, letter.body = found["subject"], found["body"]
     if letter.topic in CALENDAR_LINKS and r["status"] == "confirmed":
-        links = ical.calendar_links(
-            r["title"], r["starts_at"], r["ends_at"], details=ticket_url, location=where
+        links = calendar_links.links(
+            r["title"],
+            r["starts_at"],
+            r["ends_at"],
+            details=join_url or ticket_url,
+            location=where,
+            zone=r["timezone"],
         )
         letter.google_url, letter.outlook_url = links.google, links.outlook
     return letter
@@ -186,7 +202,8 @@ async def _changes(
     )
     old_where = ", ".join(p for p in (before["venue_name"], before["venue_address"]) if p)
     pairs = [("title", before["title"], r["title"]), ("when", old_when, letter.when)]
-    pairs.append(("where", old_where, letter.where))
+    if letter.join_url is None:  # an online attendee's place is their link, which stays
+        pairs.append(("where", old_where, letter.where))
     return [mail_text.Change(what, old, new) for what, old, new in pairs if old != new]
 
 

@@ -44,6 +44,7 @@ from events.hosting import Actor, require_partner
 from events.queries import Connection, Row
 from events.queries import catalog as catalog_q
 from events.queries import lifecycle as q
+from events.queries import withdrawn as withdrawn_q
 
 
 class DuplicateIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -98,8 +99,9 @@ async def delete_session(
         )
     if await q.session_checkins(conn, found["id"]):
         raise InvalidState("People were checked in at this session; it cannot be deleted")
-    await q.delete_session(conn, found["id"])
     await catalog_q.bump_revision(conn, event["id"], now)
+    await withdrawn_q.keep_for_session(conn, found["id"], now)  # its holders' calendars drop it
+    await q.delete_session(conn, found["id"])
     return SessionDeleted(str(found["id"]), holders)
 
 

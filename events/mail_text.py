@@ -26,6 +26,7 @@ class Kind:
     ticket: bool = True  # the link to the ticket page
     qr: bool = False  # the QR code inline, while the registration is confirmed
     link: str = "ticket"  # the label (a key of LABELS) of the link to `ticket_url`
+    sessions: str = "sessions"  # the label (a key of LABELS) of the list of sessions
 
 
 KINDS: dict[str, Kind] = {
@@ -85,6 +86,7 @@ KINDS: dict[str, Kind] = {
             "Dear %(name)s, your registration for %(title)s has changed."
             " The details below are current."
         ),
+        qr=True,  # after switching into the room, the new ticket
     ),
     # approval and invitations (approval.py, guests.py)
     "pending": Kind(
@@ -101,6 +103,14 @@ KINDS: dict[str, Kind] = {
             " Show the QR ticket below at the door."
         ),
         qr=True,
+    ),
+    "sessions-withdrawn": Kind(
+        N_("Sessions removed: %(title)s"),
+        N_(
+            "Dear %(name)s, the sessions below are no longer part of your registration for"
+            " %(title)s. Your place at the event is unchanged."
+        ),
+        sessions="withdrawn",
     ),
     "rejected": Kind(
         N_("Not approved: %(title)s"),
@@ -122,6 +132,7 @@ LABELS = {
     "where": N_("Where"),
     "title": N_("Title"),
     "sessions": N_("Your sessions"),
+    "withdrawn": N_("Removed sessions"),
     "ticket": N_("Your ticket"),
     "invitation": N_("Your personal invitation"),
     "join": N_("Join online (your personal link, do not share it)"),
@@ -135,6 +146,7 @@ LABELS = {
     "footer": N_("This message was sent because you registered for this event."),
     "REQUEST": N_("The attached invite puts it in your calendar and keeps it up to date."),
     "CANCEL": N_("The attached update removes it from your calendar."),
+    "CANCEL-SESSIONS": N_("The attached update removes them from your calendar."),
 }
 
 
@@ -234,7 +246,7 @@ def plain(letter: Letter) -> str:
     if letter.position and letter.topic != "waitlisted":
         lines.append(letter.word("waitlist"))
     if letter.sessions:
-        lines += [f"{letter.word('sessions')}:", *(f"  - {s}" for s in letter.sessions)]
+        lines += [f"{letter.word(letter.kind.sessions)}:", *(f"  - {s}" for s in letter.sessions)]
     if letter.join_url:
         lines += ["", f"{letter.word('join')}: {letter.join_url}"]
         lines += [letter.instructions] if letter.instructions else []
@@ -270,7 +282,8 @@ def rich(letter: Letter) -> str:
     rows = [f"<tr><th align='left'>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in letter.facts()]
     if letter.sessions:
         items = "".join(f"<li>{e(s)}</li>" for s in letter.sessions)
-        rows.append(f"<tr><th align='left'>{e(w('sessions'))}</th><td><ul>{items}</ul></td></tr>")
+        label = e(w(letter.kind.sessions))
+        rows.append(f"<tr><th align='left'>{label}</th><td><ul>{items}</ul></td></tr>")
     parts.append(f"<table cellpadding='4'>{''.join(rows)}</table>")
     if letter.position and letter.topic != "waitlisted":
         parts.append(f"<p>{e(w('waitlist'))}</p>")

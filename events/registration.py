@@ -21,7 +21,7 @@ from uuid import UUID
 
 import asyncpg
 
-from events import access, audit, keys, names, online, seats, tickets
+from events import access, audit, keys, names, online, seats, surge, tickets
 from events.addresses import NotAnAddress, canonical
 from events.answers import Answer as Answer  # re-exported: callers use registration.Answer
 from events.answers import answer_errors as _answer_errors
@@ -69,6 +69,8 @@ async def register(
         )
     except AlreadyRegistered:
         raise  # true whatever the event is now (and the failed insert ended any transaction)
+    except _Decided as decided:
+        raise decided.error from None
     except (DomainError, _Changed):
         if target is None:
             raise
@@ -78,6 +80,14 @@ async def register(
 
 class _Changed(Exception):
     """The event changed since this process read it (its version moved on)."""
+
+
+class _Decided(Exception):
+    """A refusal decided on the seats as they are now: no need to read the event again."""
+
+    def __init__(self, error: DomainError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 #: What registering needs to know of recently used events, by id, as last read (a version
@@ -154,10 +164,24 @@ async def _insert(conn: Connection, target: Row, fields: dict[str, Any], now: da
     """A seat from a shard with one free, else the waitlist (or EventFull). From a remembered
     target (not `fresh`), only a seat at its version, else _Changed: the caller reads again."""
     event_id = target["id"]
-    free = target["free_online_shards" if fields["online_place"] else "free_shards"]
-    if not target["fresh"]:
-        if not free:  # full when last read: see whether it still is
+    pool = "free_online_shards" if fields["online_place"] else "free_shards"
+    free = target[pool]
+    if not target["fresh"] and not free:  # full when last read: its seats now, at its version
+        seats = await q.seats_now(conn, event_id)
+        if seats is None or seats["version"] != target["version"]:
             raise _Changed()
+        _targets.put(event_id, {**target, **seats})
+        if not seats[pool] and not target["waitlist"]:
+            raise _Decided(EventFull())
+        target, free = {**target, **seats, "fresh": True}, seats[pool]
+    if not target["fresh"]:
+        batched = surge.ALONE  # inside a transaction (sessions), never with others' rows
+        if not conn.is_in_transaction():
+            batched = await surge.register(conn, target, fields, now)  # with others alike
+        if batched is surge.CHANGED:
+            raise _Changed()
+        if batched is not surge.ALONE:
+            return dict(batched)
         shard, version = random.choice(free), target["version"]
         created = await q.insert_confirmed(conn, event_id, shard, fields, now, version=version)
         if created is None:  # that shard has filled up, or the event changed

@@ -35,6 +35,7 @@ from events.overlaps import check_no_overlap
 from events.queries import Connection, Row
 from events.queries import registration as registration_q
 from events.queries import selfservice as q
+from events.queries import withdrawn as withdrawn_q
 from events.registration import Answer, Locale, RegistrationOut
 
 
@@ -97,13 +98,14 @@ async def edit(
             who: dict[str, Actor] = {} if mine else {"by": actor}
             await switching.switch(conn, current, str(patch.attendance), now, **who)
         moved = sessions is not None and set(sessions) != set(current["session_ids"])
-        if moved:
-            assert sessions is not None
-            await _move_sessions(conn, current, sessions)
+        if moved or switched:  # the invite changes (its SEQUENCE adds `edits`)
             changes["edits"] = await q.edits(conn, current["id"]) + 1
         if changes:
             await q.update_registration(conn, current["id"], changes, now=now)
-        if moved and current["status"] == "confirmed":
+        if moved:  # after `edits`: the cancel of a session taken off carries the new SEQUENCE
+            assert sessions is not None
+            await _move_sessions(conn, current, sessions, now)
+        if "edits" in changes and await _confirmed(conn, current, switched):
             await q.queue_mail(conn, "edited", current["id"], changes["edits"], now)
         by = audit.attendee(current) if mine else actor
         logged = {**changes, "sessions": sessions if moved else None}
@@ -113,6 +115,14 @@ async def edit(
     done = await registration_q.registration(conn, found["id"])
     assert done is not None
     return await registration.render(conn, done, base_url=base_url, with_secret=mine)
+
+
+async def _confirmed(conn: Connection, current: Row, switched: bool) -> bool:
+    """Whether the registration holds a place now (a switch can move it off the waitlist)."""
+    if not switched:
+        return bool(current["status"] == "confirmed")
+    now_row = await registration_q.registration(conn, current["id"])
+    return now_row is not None and now_row["status"] == "confirmed"
 
 
 async def _log(
@@ -159,8 +169,9 @@ def _validated(patch: RegistrationPatch, target: Row) -> tuple[dict[str, Any], l
     return changes, sessions
 
 
-async def _move_sessions(conn: Connection, current: Row, wanted: list[UUID]) -> None:
-    """From the sessions held to `wanted`: seats given back and taken (when confirmed)."""
+async def _move_sessions(conn: Connection, current: Row, wanted: list[UUID], now: datetime) -> None:
+    """From the sessions held to `wanted`: seats given back and taken (when confirmed); the
+    invite's VEVENTs of those given back are cancelled by a mail of their own (withdrawn)."""
     held = list(current["session_ids"])
     removed = [s for s in held if s not in wanted]
     added = [s for s in wanted if s not in held]
@@ -170,6 +181,7 @@ async def _move_sessions(conn: Connection, current: Row, wanted: list[UUID]) -> 
             full = [str(s) for s in added if s not in claimed]
             raise SessionFull(f"No seat left in {len(full)} chosen session(s)", full=full)
     if removed:
+        await withdrawn_q.keep_for_registration(conn, current["id"], removed, now)
         await registration_q.drop_sessions(conn, current["id"], removed)
     if added:
         await registration_q.insert_sessions(conn, current["id"], added)

@@ -138,3 +138,39 @@ async def test_a_session_door_refuses_people_of_other_sessions(
         await expect(page.locator("#result-detail")).to_contain_text("Room 201")
     finally:
         await context.close()
+
+
+async def test_the_door_shows_online_attendees_as_online(
+    browser: Browser, live: Server, api: httpx.AsyncClient, owner: Partner
+) -> None:
+    """A hybrid event: someone who joins online is found by name, labelled online, with
+    nothing to check in, online and offline; their old ticket (from before switching) too."""
+    event = await create_event(
+        api, owner, format="hybrid", online={"url": "https://meet.example.com/x"}
+    )
+    door = await door_for(api, owner, event)
+    remote = await register(api, event, "Lam Online", attendance="online")
+    switched = await register(api, event, "Ho Switched")
+    url = f"/api/v1/registrations/{switched['id']}?token={switched['access_token']}"
+    assert (await api.patch(url, json={"attendance": "online"})).status_code == 200
+    context = await browser.new_context(base_url=live.base, locale="en-GB")
+    try:
+        page = await open_scanner(context, door.token, event["id"])
+        for offline in (False, True):
+            if offline:
+                await offline_ready(page)
+                await context.set_offline(True)
+            await page.locator("#search").fill("lam online")
+            await page.locator("#search").press("Enter")
+            card = page.locator("#search-results li").filter(has_text=remote["name"])
+            await expect(card.locator(".online-label")).to_have_text(
+                "Attends online: no seat in the room, no ticket"
+            )
+            await expect(card.get_by_role("button", name="Check in")).to_have_count(0)
+        await page.locator("#code").focus()  # a hand-held scanner types into the code field
+        await scan_by_keyboard(page, switched["ticket"]["code"])  # offline, from the kit
+        await expect(page.locator("#result")).to_have_attribute("data-result", "online_attendee")
+        await expect(page.locator("#result-name")).to_have_text("Ho Switched")
+        await expect(page.locator("#result-title")).to_have_text("Registered to attend online")
+    finally:
+        await context.close()

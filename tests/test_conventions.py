@@ -22,7 +22,7 @@ HTTP_LAYER = ("api/", "web/", "http/", "app.py")
 MAX_LINES = 450  # STYLE.md: "modules under ~400 lines"
 # Over the limit while this test was written (work in progress of their owners, to be split);
 # they may not grow past these figures.
-KNOWN_OVER = {"ical.py": 520, "checkin.py": 520}
+KNOWN_OVER: dict[str, int] = {}
 
 
 def modules() -> list[tuple[str, Path]]:

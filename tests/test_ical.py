@@ -13,7 +13,7 @@ import icalendar
 import pytest
 from ical.calendar_stream import IcsCalendarStream
 
-from events import ical, rendered
+from events import calendar_links, ical, rendered
 from tests.conftest import BASE_URL, Partner, assert_problem, create_event
 
 
@@ -277,7 +277,7 @@ def test_uid_and_sequence_format_is_stable() -> None:
 
 def test_calendar_links() -> None:
     zone = ZoneInfo("Asia/Hong_Kong")
-    links = ical.calendar_links(
+    links = calendar_links.links(
         "Summit & Co",
         datetime(2027, 5, 20, 9, tzinfo=zone),
         datetime(2027, 5, 20, 18, tzinfo=zone),

@@ -3,9 +3,13 @@ the host's meeting link, personal join links and their window, places of each ki
 
 from __future__ import annotations
 
+import csv
+import html
+import io
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from hypothesis import given
@@ -130,6 +134,9 @@ async def test_the_meeting_link_never_reaches_the_public(
     assert secret not in invite.text and me["join_url"] in invite.text.replace("\r\n ", "")
     ticket = await client.get(me["ticket_url"])
     assert secret not in ticket.text and me["join_url"] in ticket.text
+    [google] = re.findall(r'href="(https://calendar\.google\.com[^"]+)"', ticket.text)
+    query = parse_qs(urlsplit(html.unescape(google)).query)
+    assert query["location"] == [me["join_url"]]  # an online attendee goes to their link
     # another attendee's registration is not theirs to read
     theirs = await client.get(f"/api/v1/registrations/{other['id']}?token={me['access_token']}")
     assert theirs.status_code == 404
@@ -343,6 +350,12 @@ async def test_join_window_and_first_join(
     later = (await client.get(f"/api/v1/registrations/{me['id']}", headers=partner.auth)).json()
     assert later["joined_at"] == first["joined_at"]  # the first join only
     assert (await stats(client, event, partner))["joined"] == 1
+    export = await client.get(
+        f"/api/v1/events/{event['id']}/registrations.csv", headers=partner.auth
+    )
+    [row] = csv.DictReader(io.StringIO(export.text.removeprefix("\ufeff")))
+    assert row["attendance"] == "online" and row["checked_in_at"] == ""
+    assert datetime.fromisoformat(row["joined_at"]) == datetime.fromisoformat(first["joined_at"])
     at(ends + timedelta(minutes=1))
     over = await client.get(path)
     assert over.status_code == 410 and "location" not in over.headers

@@ -59,3 +59,46 @@ def cal_text(mail: object) -> str:
     return "".join(
         str(p.get_content()) for p in mail.walk() if p.get_content_type() == "text/calendar"
     )
+
+
+async def test_switching_sends_the_changed_invite(
+    client: httpx.AsyncClient,
+    partner: Partner,
+    db: Database,
+    settings: Settings,
+    clock: Clock,
+    inbox: Inbox,
+) -> None:
+    """Into the room: a mail with the venue, the new QR ticket and an invite whose SEQUENCE
+    passes the one before; back online: the join link, in the invite and the calendar links."""
+    event = await create_event(
+        client, partner, format="hybrid", online={"url": MEETING}, capacity=5
+    )
+    me = await register(client, event["id"], address("switcher"), attendance="online")
+    await drain(make_worker(db, settings, clock, inbox))
+    [first] = inbox.to(me["email"])
+    first_cal = calendar_of(first)
+    assert first_cal is not None
+    google = [u for u in parts(first)["text/plain"].split() if "calendar.google.com" in u]
+    assert google and "%2Fjoin%2F" in google[0] and "HKCEC" not in google[0]
+    url = f"/api/v1/registrations/{me['id']}?token={me['access_token']}"
+    seated = await client.patch(url, json={"attendance": "in_person"})
+    assert seated.status_code == 200, seated.text
+    await drain(make_worker(db, settings, clock, inbox))
+    [_, second] = inbox.to(me["email"])
+    assert second["X-Events-Mail"].startswith("edited;")
+    cal = calendar_of(second)
+    assert cal is not None and "HKCEC Hall 3" in str(cal.events[0]["location"])
+    assert int(cal.events[0]["sequence"]) > int(first_cal.events[0]["sequence"])
+    assert [p for p in second.walk() if p.get_content_type() == "image/png"]  # the new ticket
+    assert "/join/" not in second.as_string()
+    back = await client.patch(url, json={"attendance": "online"})
+    assert back.status_code == 200, back.text
+    await drain(make_worker(db, settings, clock, inbox))
+    third = inbox.to(me["email"])[-1]
+    third_cal = calendar_of(third)
+    assert third_cal is not None
+    assert str(third_cal.events[0]["location"]) == back.json()["join_url"]
+    assert int(third_cal.events[0]["sequence"]) > int(cal.events[0]["sequence"])
+    assert "HKCEC" not in parts(third)["text/plain"]
+    assert "secret-room" not in third.as_string()

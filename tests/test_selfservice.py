@@ -96,10 +96,11 @@ async def test_attendee_changes_name_answers_language_and_sessions(
     ).text.replace("\r\n ", "")
     assert seq(after) == seq(before) + 1
     assert f"session-{two['id']}" in after and f"session-{one['id']}" not in after
-    assert await kinds(db, r["id"]) == ["confirmation", "edited"]
+    assert await kinds(db, r["id"]) == ["confirmation", "sessions-withdrawn", "edited"]
     # name only: no new invite, no mail
     again = await client.patch(url, json={"name": "Chan Tai Man"})
-    assert again.status_code == 200 and await kinds(db, r["id"]) == ["confirmation", "edited"]
+    assert again.status_code == 200
+    assert await kinds(db, r["id"]) == ["confirmation", "sessions-withdrawn", "edited"]
 
 
 async def test_patch_refuses_unknown_fields_and_bad_values(

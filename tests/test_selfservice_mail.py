@@ -168,6 +168,43 @@ async def test_resend_message_and_edited_mails(
     [edited] = await mails(db, settings, clock, r["id"], "edited")
     assert "Talk 3" in parts(edited)["text/plain"] and "Talk 1" not in parts(edited)["text/plain"]
     assert sequence(edited) == sequence(confirmation) + 1
+    # the session taken off: its own VEVENT cancelled, above the SEQUENCE it was sent with
+    [dropped] = await mails(db, settings, clock, r["id"], "sessions-withdrawn")
+    cal = calendar_of(dropped)
+    assert cal is not None and str(cal["method"]) == "CANCEL"
+    [vevent] = cal.events
+    assert str(vevent["uid"]) == f"registration-{r['id']}-session-{sessions[0]}@events"
+    assert str(vevent["status"]) == "CANCELLED" and str(vevent["summary"]).startswith("Talk 1")
+    assert int(vevent["sequence"]) == sequence(edited)
+    text = parts(dropped)["text/plain"]
+    assert dropped["Subject"] == f"已删除的场次：{event['title']}" and "Talk 1" in text
+    assert "Talk 3" not in text
+
+
+async def test_a_deleted_session_is_cancelled_in_its_holders_calendars(
+    client: httpx.AsyncClient, partner: Partner, db: Database, settings: Settings, clock: Clock
+) -> None:
+    event = await create_event(client, partner)
+    url = f"/api/v1/events/{event['id']}/sessions"
+    made = await client.post(
+        url,
+        json={"title": "Panel", "starts_at": event["starts_at"], "ends_at": event["ends_at"]},
+        headers=partner.auth,
+    )
+    session = made.json()["id"]
+    holder = await register(client, event["id"], f"h-{session[:8]}@example.org", sessions=[session])
+    other = await register(client, event["id"], f"o-{session[:8]}@example.org")
+    [confirmation] = await mails(db, settings, clock, holder["id"], "confirmation")
+    deleted = await client.delete(f"{url}/{session}?force=1", headers=partner.auth)
+    assert deleted.status_code in (200, 204), deleted.text
+    [gone] = await mails(db, settings, clock, holder["id"], "sessions-withdrawn")
+    cal = calendar_of(gone)
+    assert cal is not None and str(cal["method"]) == "CANCEL"
+    [vevent] = cal.events
+    assert str(vevent["uid"]) == f"registration-{holder['id']}-session-{session}@events"
+    assert int(vevent["sequence"]) > sequence(confirmation)
+    assert "Panel" in parts(gone)["text/plain"]
+    assert await mails(db, settings, clock, other["id"], "sessions-withdrawn") == []
 
 
 async def test_reminders_go_once_each_in_the_attendees_language_and_follow_the_start(

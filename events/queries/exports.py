@@ -16,7 +16,7 @@ from events.queries import Connection, Row
 _EXPORT = (
     "SELECT r.id, r.status, w.position AS waitlist_position, r.name, r.chinese_name, r.email,"
     " r.locale, r.answers, r.created_at, coalesce(rs.ids, '{}') AS session_ids,"
-    " c.checked_in_at, coalesce(t.label, '') AS door"
+    " c.checked_in_at, coalesce(t.label, '') AS door, r.attendance, r.joined_at"
     " FROM registrations r"
     " LEFT JOIN (SELECT id, row_number() OVER (ORDER BY waitlist_order) AS position"
     "   FROM registrations WHERE event_id = $1 AND status = 'waitlisted') w ON w.id = r.id"

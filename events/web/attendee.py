@@ -20,14 +20,24 @@ from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
 
-from events import audit, catalog, idempotency, privacy, registration, selfservice, tickets
+from events import (
+    audit,
+    calendar_links,
+    catalog,
+    idempotency,
+    privacy,
+    registration,
+    selfservice,
+    tickets,
+)
 from events.api.routing import client_address
+from events.calendar_links import CalendarLinks
 from events.catalog import EventOut
 from events.errors import DomainError, FieldError, InvalidInput, NotFound, Unauthenticated
 from events.hosting import ANONYMOUS
 from events.queries import Connection
 from events.registration import RegistrationIn, RegistrationOut
-from events.web import calendar_links, content
+from events.web import content
 from events.web.i18n import N_
 from events.web.render import connection, form_of, lang_of, now, redirect, render
 
@@ -122,6 +132,21 @@ def _registration_state(request: Request, event: EventOut) -> str:
     if current >= (event.registration_closes_at or event.starts_at):
         return "closed"
     return "open"
+
+
+def _calendar_links(event: Any, reg: RegistrationOut, base_url: str) -> CalendarLinks:
+    """An online attendee's copy is at their personal join link; anyone else's at the venue."""
+    venue = event.venue
+    where = ", ".join(p for p in (venue.name, venue.address) if p) if venue else ""
+    page = reg.join_url or f"{base_url}/events/{event.slug}"
+    return calendar_links.links(
+        event.title,
+        event.starts_at,
+        event.ends_at,
+        details=f"{event.description}\n\n{page}".strip(),
+        location=reg.join_url or where,
+        zone=event.timezone,
+    )
 
 
 def _map_url(event: Any) -> str | None:
@@ -306,7 +331,7 @@ async def ticket_page(request: Request) -> Response:
         "event": shown,
         "qr": qr,
         "sessions": [s for s in shown.sessions if s.id in reg.sessions],
-        "links": calendar_links.links(shown, request.app.state.settings.base_url),
+        "links": _calendar_links(shown, reg, request.app.state.settings.base_url),
         "map_url": _map_url(shown),
         "token": request.query_params.get("token", ""),
         "confirm_cancel": request.url.path.endswith("/cancel"),

@@ -53,6 +53,8 @@ SCRIPT_MESSAGES = {
     "check_in": N_("Check in"),
     "no_one": N_("No one found."),
     "online": N_("Online"),
+    "attends_online": N_("Attends online: no seat in the room, no ticket"),
+    "online_attendee": N_("Registered to attend online"),
     "offline": N_("Offline: scans are checked on this device and queued"),
     "error": N_("Could not reach the server. Try again."),
 }

@@ -120,6 +120,7 @@
       var name = kit.names[String(t.seq)] ? (chinese ? chinese + " · " : "") + kit.names[String(t.seq)] : T.new_registration;
       var reason = kit.revoked[code];
       if (reason === "cancelled") return { result: "cancelled", name: name };
+      if (reason === "online") return { result: "online_attendee", name: name };
       if (reason) return { result: "invalid", name: kit.names[String(t.seq)] };
       if (kit.status === "cancelled") return { result: "cancelled", name: name };
       return decide(t.seq, name, dir || "in");
@@ -273,7 +274,7 @@
   }
   function show(result, name, when, offline, door, dir) {
     var kind = result === "accepted" ? "good"
-      : (result === "already_checked_in" || result === "not_confirmed" ||
+      : (result === "already_checked_in" || result === "not_confirmed" || result === "online_attendee" ||
          result === "not_inside") ? "warn" : "bad";
     var box = $("result");
     box.className = "result " + kind;
@@ -391,6 +392,10 @@
       var p = document.createElement("p");
       p.textContent = (a.chinese_name ? a.chinese_name + " · " : "") + a.name + (a.email ? " · " + a.email : "");
       li.appendChild(p);
+      if (a.attendance === "online") {
+        var o = document.createElement("p"); o.className = "online-label";
+        o.textContent = T.attends_online; li.appendChild(o);
+      }
       if (a.checked_in_at) {
         var w = document.createElement("p"); w.textContent = T.at.replace("%s", time(a.checked_in_at)); li.appendChild(w);
       }
@@ -415,8 +420,10 @@
         var key = (kit.search && kit.search[seq]) || fold(kit.names[seq]);
         if (key.indexOf(needle) >= 0 && items.length < 20) {
           var st = state(seq), gone = kit.states && kit.states[seq];
-          var label = gone ? " (" + (gone === "cancelled" ? T.state_cancelled : gone) + ")" : "";
+          var online = gone === "online";
+          var label = gone && !online ? " (" + (gone === "cancelled" ? T.state_cancelled : gone) + ")" : "";
           items.push({ name: kit.names[seq] + label, chinese_name: (kit.chinese_names || {})[seq],
+            attendance: online ? "online" : "in_person",
             checked_in_at: st && st.inside ? st.at : null,
             ticket_code: gone ? null : (kit.codes || {})[seq] });
         }
