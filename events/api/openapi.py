@@ -157,7 +157,7 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
                 "name": "If-None-Match",
                 "in": "header",
                 "required": False,
-                "schema": {"type": "string", "maxLength": 1000},
+                "schema": {"type": "string"},
                 "description": "The ETag of the copy you hold: 304 while it is current.",
             }
         )
