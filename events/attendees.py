@@ -1,20 +1,16 @@
 """The hosts' view of who registered: the attendee list (searched, filtered, paged) and the
-exports (CSV streamed from a server-side cursor, XLSX written in constant memory). Reading a registration, and what it shows, is registration.py's."""
+exports (CSV and XLSX, both streamed from a server-side cursor). Reading a registration, and what it shows, is registration.py's."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import xlsxwriter
-
-from events import audit
+from events import audit, spreadsheet
 from events.db import Database
 from events.errors import InvalidInput
 from events.hosting import Actor
@@ -220,46 +216,41 @@ def _cells(r: Row, questions: list[str], zone: ZoneInfo, titles: dict[Any, str])
     ]
 
 
-async def xlsx_file(
-    db: Database, event: Row, folder: Path, lang: str | None = None
-) -> tuple[Path, int]:
-    """The same columns as an .xlsx workbook, written by xlsxwriter in constant-memory mode
-    (each row goes to disk as it is written) in a worker thread, batch by batch as the
-    cursor reads them; every cell is written as a string or number, never as a formula.
-    Returns the file and how many registrations it holds."""
+def xlsx_chunks(
+    db: Database,
+    event: Row,
+    *,
+    actor: Actor | None = None,
+    now: datetime,
+    lang: str | None = None,
+) -> AsyncIterator[bytes]:
+    """The same columns as an .xlsx workbook, streamed as it is read like the CSV (the rows
+    from the same server-side cursor, a batch at a time; spreadsheet.py writes the package).
+    Cells are text or numbers, never formulas, so they are written as they are (no quote
+    prefix). Once sent whole it is logged (`export.xlsx`, with how many rows) when `actor` is
+    given."""
+    return spreadsheet.workbook(
+        _xlsx_rows(db, event, actor=actor, now=now, lang=lang),
+        sheet_name="Registrations",
+        modified_at=now,
+    )
+
+
+async def _xlsx_rows(
+    db: Database, event: Row, *, actor: Actor | None, now: datetime, lang: str | None
+) -> AsyncGenerator[list[list[Any]], None]:
     questions = [question["id"] for question in event["questions"]]
     zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
-    path = folder / f"{event['slug']}-registrations.xlsx"
-    book = xlsxwriter.Workbook(
-        str(path),
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "tmpdir": str(folder),
-        },
-    )
-    sheet = book.add_worksheet("Registrations")
+    yield [COLUMNS + [f"answer:{qid}" for qid in questions]]
     async with db.connection() as conn:
         titles = await _session_titles(conn, event, lang)
-    header = COLUMNS + [f"answer:{qid}" for qid in questions]
-    await asyncio.to_thread(_write_rows, sheet, 0, [header])
-    row_number = 1
+    rows = 0
     async for batch in _batches(db, event):
-        cells = [_cells(r, questions, zone, titles) for r in batch]
-        await asyncio.to_thread(_write_rows, sheet, row_number, cells)
-        row_number += len(cells)
-    await asyncio.to_thread(book.close)
-    return path, row_number - 1
-
-
-def _write_rows(sheet: Any, first: int, cells: list[list[Any]]) -> None:
-    for offset, values in enumerate(cells):
-        for column, value in enumerate(values):
-            if isinstance(value, int) and not isinstance(value, bool):
-                sheet.write_number(first + offset, column, value)
-            else:
-                sheet.write_string(first + offset, column, str(value))
+        rows += len(batch)
+        yield [_cells(r, questions, zone, titles) for r in batch]
+    if actor is not None:
+        async with db.connection() as conn:
+            await log_export(conn, actor, event, rows, now, "export.xlsx")
 
 
 def _answer_text(value: Answer | None) -> str:

@@ -85,3 +85,23 @@ def test_bench_tiny_run_prints_one_json_object_with_exact_capacity() -> None:
     assert report["client_check"]["floor_per_s"]["8"] > 0
     assert isinstance(report["targets"], dict)
     assert report["ok"] is True
+
+
+def test_export_bench_tiny_run_reports_both_exports_and_a_whole_workbook() -> None:
+    """`scripts/bench export` itself (its figures come from 200,000 registrations, by hand)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    server = os.environ.get("TEST_DATABASE_URL")
+    if server:
+        env["DATABASE_URL"] = server
+    argv = [sys.executable, str(ROOT / "scripts" / "bench_export.py"), "--registrations=1001"]
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["registrations"] == 1001
+    for kind in ("csv", "xlsx"):
+        run = report[kind]
+        assert 0 < run["first_byte_s"] <= run["total_s"] + 0.01  # (totals are rounded to 0.01 s)
+        assert 0 < run["first_mb_s"] <= run["total_s"] + 0.01
+        assert run["server_rss_mb_peak"] >= run["server_rss_mb_before"] > 0
+    assert report["xlsx"]["last_row"] == 1002  # the header and every registration
+    assert len(report["load_average_1_5_15"]["before"]) == 3

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +76,15 @@ SHARED_API_MD = Path(__file__).resolve().parents[2] / "shared" / "API.md"
 
 def _shape(path: str) -> str:
     return re.sub(r"{[^}]*}", "{}", path)
+
+
+@pytest.fixture
+def spec_offline() -> dict[str, Any]:
+    """The document as built from the code (what the served one is: tests/test_schemas.py)."""
+    from events.api.openapi import build
+    from events.app import endpoints
+
+    return build(endpoints())
 
 
 @pytest.fixture
@@ -182,3 +194,170 @@ async def test_answers_match_the_documented_schemas(
     )
     refused = await client.post("/api/v1/events", json={"title": 1}, headers=owner.auth)
     _check(spec, "POST", "/api/v1/events", refused)
+
+
+def _reads(node: ast.AST) -> list[ast.Call]:
+    """The `call.query(…)` calls under `node`."""
+    return [
+        n
+        for n in ast.walk(node)
+        if isinstance(n, ast.Call)
+        and isinstance(n.func, ast.Attribute)
+        and n.func.attr == "query"
+        and isinstance(n.func.value, ast.Name)
+        and n.func.value.id == "call"
+    ]
+
+
+def _read_by(function: Any) -> set[str]:
+    """The query parameters a handler reads: `call.query("name")`, `call.query(p.name)` in a
+    comprehension over one of params.py's tuples, and the same in the module's helpers that
+    it hands the call to (`_lang(call)`)."""
+    from events.api import params
+
+    tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    names = {n.args[0].value for n in _reads(tree) if isinstance(n.args[0], ast.Constant)}
+    for comp in ast.walk(tree):
+        if isinstance(comp, ast.DictComp | ast.ListComp | ast.SetComp | ast.GeneratorExp):
+            for gen in comp.generators:
+                source = gen.iter
+                if (
+                    _reads(comp)
+                    and isinstance(source, ast.Attribute)
+                    and isinstance(source.value, ast.Name)
+                    and source.value.id == "params"
+                ):
+                    names |= {p.name for p in getattr(params, source.attr)}
+    module = inspect.getmodule(function)
+    for n in ast.walk(tree):
+        if (
+            isinstance(n, ast.Call)
+            and isinstance(n.func, ast.Name)
+            and any(isinstance(a, ast.Name) and a.id == "call" for a in n.args)
+        ):
+            names |= _read_by(getattr(module, n.func.id))
+    return names
+
+
+def test_each_operation_documents_exactly_the_query_parameters_its_handler_reads(
+    spec_offline: dict[str, Any],
+) -> None:
+    from events.app import endpoints
+
+    checked = 0
+    for endpoint in endpoints():
+        documented = [
+            p["name"]
+            for p in spec_offline["paths"][endpoint.path][endpoint.method.lower()]["parameters"]
+            if p["in"] == "query"
+        ]
+        assert len(documented) == len(set(documented)), endpoint.path
+        read = _read_by(endpoint.handler)
+        if endpoint.auth == "attendee":  # ?token= is read where the caller is found
+            read.add("token")
+        assert set(documented) == read, (endpoint.method, endpoint.path)
+        checked += bool(read)
+    assert checked >= 20  # the scan found the reads (a broken scan would find none)
+
+
+def test_handlers_read_the_query_string_only_through_their_declarations() -> None:
+    api = Path(__file__).resolve().parents[1] / "events" / "api"
+    direct = {
+        path.name: path.read_text().count("query_params.get(")
+        for path in api.glob("*.py")
+        if "query_params.get(" in path.read_text()
+    }
+    # Call.query (checked against the declaration) and the attendee's ?token=
+    assert direct == {"routing.py": 2}
+
+
+def _as_json(param: Any, raw: str) -> Any:
+    """A query value as the JSON value a client's schema describes."""
+    if param.schema["type"] == "array":
+        return raw.split(",")
+    if param.schema["type"] == "integer" and re.fullmatch(r"-?[0-9]+", raw):
+        return int(raw)
+    return raw
+
+
+SAMPLES = [
+    "", "0", "1", "50", "500", "501", "-1", "1.5", "+5", " 5", "٣", "abc", "a b", "en",
+    "zh-Hant", "fr", "confirmed", "confirmed,waitlisted", "confirmed,", "bogus,confirmed",
+    "a6", "label", "true", "1", "yes", "invited", "czI", "czI=", "!!", "x" * 40, "y" * 2001,
+    "999999999999999999", "1000000000000000000",
+]  # fmt: skip
+
+
+def test_the_code_takes_exactly_the_values_the_document_allows() -> None:
+    """Every declared parameter, on values in and out of its schema: `check` (what the
+    handler reads) and the published schema agree."""
+    from openapi_schema_validator import OAS31Validator
+
+    from events.api import params
+    from events.errors import InvalidInput
+
+    declared = {
+        p.name + repr(p.schema): p
+        for value in vars(params).values()
+        for p in (value if isinstance(value, tuple) else (value,))
+        if isinstance(p, params.QueryParam)
+    }
+    assert len(declared) >= 15
+    for param in declared.values():
+        if param.schema.get("format") == "date-time":
+            continue  # below: the validator here does not check formats
+        for raw in SAMPLES:
+            allowed = OAS31Validator(param.schema).is_valid(_as_json(param, raw))
+            try:
+                param.check(raw)
+                taken = True
+            except InvalidInput as refused:
+                assert refused.extra["errors"][0]["field"] == param.name
+                taken = False
+            assert taken == allowed, (param.name, raw, allowed)
+
+
+async def test_query_parameters_breaking_their_declaration_are_422s_naming_them(
+    client: httpx.AsyncClient, db: Any
+) -> None:
+    from tests.conftest import assert_problem, create_event, make_partner
+
+    owner = await make_partner(db)
+    event = await create_event(client, owner)
+    base = f"/api/v1/events/{event['id']}"
+    refused = [
+        ("/api/v1/events?limit=0", "limit"),
+        ("/api/v1/events?limit=%2B5", "limit"),
+        ("/api/v1/events?hosted=yes", "hosted"),
+        (f"{base}/registrations?status=gone", "status"),
+        (f"{base}/registrations.csv?lang=fr", "lang"),
+        (f"{base}/registrations.xlsx?lang=", "lang"),
+        (f"{base}/audit?since=yesterday", "since"),
+        (f"{base}/audit?cursor=%21%21", "cursor"),
+        (f"{base}/badges.pdf?status=confirmed,gone", "status"),
+        (f"{base}/badges.pdf?after=%C2%B2", "after"),  # "²" is a digit to str.isdigit()
+    ]
+    for url, name in refused:
+        answer = await client.get(url, headers=owner.auth)
+        problem = assert_problem(answer, 422, "invalid-input")
+        assert [e["field"] for e in problem["errors"]] == [name], url
+    taken = [
+        "/api/v1/events?limit=500&hosted=true",
+        f"{base}/registrations?status=confirmed&q=&limit=1",
+        f"{base}/audit?since=2020-01-01T00:00:00%2B08:00&until=2999-01-01T00:00:00Z",
+        f"{base}/audit?since=2020-01-01T00:00:00+08:00",  # a "+" not encoded (a space)
+    ]
+    for url in taken:
+        assert (await client.get(url, headers=owner.auth)).status_code == 200, url
+
+
+def test_operations_answering_304_document_it(spec_offline: dict[str, Any]) -> None:
+    kit = spec_offline["paths"]["/api/v1/events/{event_id}/checkin-kit"]["get"]
+    assert "304" in kit["responses"]
+    assert "If-None-Match" in {p["name"] for p in kit["parameters"] if p["in"] == "header"}
+    # handlers that compare an If-None-Match (and so may answer 304) all declare it
+    from events.app import endpoints
+
+    for endpoint in endpoints():
+        reads_etag = "if-none-match" in inspect.getsource(endpoint.handler)
+        assert reads_etag == endpoint.not_modified, endpoint.path

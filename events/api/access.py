@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from events import access, catalog, guests
 from events.access import AccessCodeIn, AccessCodeOut
+from events.api import params
 from events.api.routing import Call, Router
 from events.errors import UnsupportedMediaType
 from events.guests import GuestIn, GuestOut, ImportOut
@@ -32,6 +33,7 @@ async def create_access_code(call: Call) -> AccessCodeOut:
     "/api/v1/events/{event_id}/access-codes",
     "The event's access codes, with their uses (hosts)",
     response=Page[AccessCodeOut],
+    query=params.PAGE,
 )
 async def list_access_codes(call: Call) -> Page[AccessCodeOut]:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
@@ -69,6 +71,7 @@ async def create_guest(call: Call) -> GuestOut:
     "/api/v1/events/{event_id}/guests",
     "The guest list, with each guest's status; ?status= (hosts)",
     response=Page[GuestOut],
+    query=(params.GUEST_STATUS, *params.PAGE),
 )
 async def list_guests(call: Call) -> Page[GuestOut]:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
@@ -109,6 +112,7 @@ async def decline_guest_invitation(call: Call) -> GuestOut:
     "Import guests from CSV (header: name, email[, locale]); ?dry_run=1 only reports (hosts)",
     response=ImportOut,
     request_media_type="text/csv",
+    query=(params.DRY_RUN,),
 )
 async def import_guests(call: Call) -> ImportOut:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")

@@ -6,6 +6,7 @@ from starlette.responses import Response
 
 from events import feeds as feed_files
 from events import ical, privacy, registration
+from events.api import params
 from events.api.routing import Call, Router
 from events.errors import InvalidInput
 from events.feeds import FeedOut, FeedsOut
@@ -34,6 +35,7 @@ def _ics(body: bytes, filename: str, *, private: bool) -> Response:
     media_type=ICS,
     rate_limit="public",
     errors=(404, 422),
+    query=(params.LANG,),
 )
 async def event_calendar(call: Call) -> Response:
     lang = call.query("lang") or None

@@ -8,6 +8,7 @@ import msgspec
 from msgspec import Meta
 
 from events import catalog
+from events.api import params
 from events.api.routing import Call, Router
 from events.catalog import (
     EventIn,
@@ -46,6 +47,7 @@ async def create_event(call: Call) -> EventOut:
     response=Page[EventOut],
     auth="optional",
     rate_limit="public",
+    query=(params.HOSTED, *params.PAGE),
 )
 async def list_events(call: Call) -> Page[EventOut]:
     page = PageRequest.parse(call.query("limit"), call.query("cursor"))

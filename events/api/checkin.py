@@ -5,6 +5,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from events import catalog, checkin, door_kit, privacy, registration, tickets
+from events.api import params
 from events.api.routing import Call, Router
 from events.checkin import BatchIn, BatchOut, CheckinOut, ScanIn, ScanResult, UndoIn
 from events.door_kit import AttendeeOut, CheckinKit, StatsOut
@@ -115,6 +116,7 @@ async def undo_checkin(call: Call) -> CheckinOut:
     "The event's check-ins, undone ones included (door token or host)",
     response=Page[CheckinOut],
     auth="door",
+    query=params.PAGE,
 )
 async def list_checkins(call: Call) -> Page[CheckinOut]:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))
@@ -128,6 +130,7 @@ async def list_checkins(call: Call) -> Page[CheckinOut]:
     "What a scanner needs offline: public key, names, revoked codes (ETag / If-None-Match)",
     response=CheckinKit,
     auth="door",
+    not_modified=True,
 )
 async def checkin_kit(call: Call) -> Response:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))
@@ -150,6 +153,7 @@ async def checkin_kit(call: Call) -> Response:
     "Find attendees at the door by a piece of name or email, ?q= (door token or host)",
     response=Page[AttendeeOut],
     auth="door",
+    query=(params.Q, *params.PAGE),
 )
 async def attendees(call: Call) -> Page[AttendeeOut]:
     door = await checkin.door(call.conn, call.actor, call.path("event_id"))

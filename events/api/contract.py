@@ -105,7 +105,12 @@ def problem_types() -> dict[int, list[str]]:
 #: 422 (`invalid-input`, naming the field) when they are broken.
 RULES = {
     "EventIn": "ends_at after starts_at; registration_closes_at after registration_opens_at;"
-    " question ids unique within the event; a `choice` question has options.",
+    " question ids unique within the event; a `choice` question has options; `online` is"
+    " required when `format` is online or hybrid, `online_capacity` is for hybrid events only;"
+    " `online.url` and a non-empty `privacy_url` are https:// URLs without spaces;"
+    " `online.reveal_before` is an ISO 8601 duration of at most 31 days; each of `reminders` is"
+    " an ISO 8601 duration of weeks, days, hours, minutes or seconds (P1D, PT2H; no years or"
+    " months) from a minute to a year, none twice.",
     "EventPatch": "The event after the change keeps EventIn's rules (ends_at after starts_at,"
     " …) and its sessions inside it; a capacity below the confirmed registrations is a 409.",
     "SessionIn": "ends_at after starts_at; the session lies inside its event.",

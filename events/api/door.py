@@ -7,6 +7,7 @@ from urllib.parse import urlencode
 from starlette.responses import Response
 
 from events import badges, catalog, checkin, registration, tickets, walkins
+from events.api import params
 from events.api.routing import Call, Router
 from events.errors import Forbidden, InvalidInput
 from events.queries import Connection, Row
@@ -68,6 +69,7 @@ async def _registration_for_badge(call: Call) -> tuple[Row, Row]:
     "The attendee's badge as PDF, ?size=a6|label (hosts, door tokens of the event, attendee)",
     auth="attendee",
     media_type=PDF,
+    query=(params.SIZE,),
 )
 async def badge(call: Call) -> Response:
     size = badges.parse_size(call.query("size"))
@@ -84,6 +86,7 @@ async def badge(call: Call) -> Response:
     " most, `Link: rel=next` (?after=) for the rest (hosts, door)",
     auth="door",
     media_type=PDF,
+    query=(params.BADGE_STATUSES, params.SIZE, params.AFTER),
 )
 async def event_badges(call: Call) -> Response:
     size = badges.parse_size(call.query("size"))
@@ -104,6 +107,7 @@ async def event_badges(call: Call) -> Response:
     "A printable check-in list (A4, by name), ?status=confirmed (default) (hosts, door)",
     auth="door",
     media_type=PDF,
+    query=(params.BADGE_STATUSES,),
 )
 async def checkin_list(call: Call) -> Response:
     statuses = badges.parse_statuses(call.query("status"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from events import analytics, catalog, lifecycle
 from events.analytics import AnalyticsOut
+from events.api import params
 from events.api.routing import Call, Router
 from events.catalog import EventOut
 from events.lifecycle import DuplicateIn
@@ -29,6 +30,7 @@ async def event_analytics(call: Call) -> AnalyticsOut:
     response=None,
     status=204,
     errors=(409,),
+    query=(params.FORCE,),
 )
 async def delete_session(call: Call) -> None:
     await lifecycle.delete_session(

@@ -10,6 +10,7 @@ import msgspec
 
 from events import __version__
 from events.api import contract
+from events.api.params import TOKEN, QueryParam
 from events.api.problems import Problem
 from events.api.routing import JSON, Endpoint
 from events.webhook_delivery import WebhookPayload
@@ -82,6 +83,12 @@ def build(endpoints: list[Endpoint]) -> dict[str, Any]:
     }
 
 
+def query_parameters(e: Endpoint) -> tuple[QueryParam, ...]:
+    """What the endpoint reads from its query string: its own declarations, and on attendee
+    endpoints the access token (read where the caller is found, api/routing.py)."""
+    return (*e.query, TOKEN) if e.auth == "attendee" else e.query
+
+
 def _name(kind: Any) -> str:
     return str(getattr(kind, "__name__", ""))
 
@@ -120,6 +127,7 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
         "parameters": [contract.path_parameter(name) for name in re.findall(r"{(\w+)}", e.path)],
         "responses": {},
     }
+    op["parameters"] += [param.document() for param in query_parameters(e)]
     if e.auth != "none":
         op["security"] = [{"bearer": []}] if e.auth != "optional" else [{}, {"bearer": []}]
     if e.idempotent:
@@ -143,6 +151,17 @@ def _operation(e: Endpoint, body: Any, response: Any) -> dict[str, Any]:
     elif e.media_type != JSON:
         ok["content"] = {e.media_type: {"schema": {"type": "string"}}}
     op["responses"][str(e.status)] = ok
+    if e.not_modified:
+        op["parameters"].append(
+            {
+                "name": "If-None-Match",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "The ETag of the copy you hold: 304 while it is current.",
+            }
+        )
+        op["responses"]["304"] = {"description": "Not modified: your copy is current"}
     problem = {"application/problem+json": {"schema": {"$ref": REF.format(name="Problem")}}}
     for code in sorted(_error_codes(e, body is not None or e.request_media_type is not None)):
         types = ", ".join(f"`{t}`" for t in _PROBLEM_TYPES.get(code, ()))

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
+from starlette.responses import Response, StreamingResponse
 
-from starlette.background import BackgroundTask
-from starlette.responses import FileResponse, Response, StreamingResponse
-
-from events import attendees, catalog, registration
+from events import attendees, catalog, registration, spreadsheet
+from events.api import params
 from events.api.routing import Call, Router
 from events.errors import InvalidInput
 from events.paging import Page, PageRequest
@@ -17,8 +13,6 @@ from events.registration import RegistrationIn, RegistrationOut
 from events.translations import LANGS
 
 api = Router("registrations")
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @api.post(
@@ -98,6 +92,7 @@ async def promote_registration(call: Call) -> RegistrationOut:
     "/api/v1/events/{event_id}/registrations",
     "The event's registrations (hosts); ?status=, ?q=",
     response=Page[RegistrationOut],
+    query=(params.REGISTRATION_STATUS, params.Q, *params.PAGE),
 )
 async def list_registrations(call: Call) -> Page[RegistrationOut]:
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
@@ -119,6 +114,7 @@ async def list_registrations(call: Call) -> Page[RegistrationOut]:
     "Export the registrations as CSV (hosts); ?lang=en|zh-Hant|zh-Hans names the sessions"
     " in that language",
     media_type="text/csv",
+    query=(params.LANG,),
 )
 async def export_registrations(call: Call) -> Response:
     """Streamed as it is read (a server-side cursor on a connection of its own)."""
@@ -136,24 +132,19 @@ async def export_registrations(call: Call) -> Response:
 @api.get(
     "/api/v1/events/{event_id}/registrations.xlsx",
     "Export the registrations as an Excel workbook, the CSV's columns (hosts)",
-    media_type=XLSX,
+    media_type=spreadsheet.MEDIA_TYPE,
+    query=(params.LANG,),
 )
 async def export_registrations_xlsx(call: Call) -> Response:
+    """Streamed as it is read, like the CSV."""
     event = await catalog.load_for(call.conn, call.actor, call.path("event_id"), "manage")
-    folder = Path(tempfile.mkdtemp(prefix="events-xlsx-"))
-    try:
-        path, rows = await attendees.xlsx_file(
-            call.request.app.state.db, event, folder, _lang(call)
-        )
-        await attendees.log_export(call.conn, call.actor, event, rows, call.now, "export.xlsx")
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise
-    return FileResponse(
-        path,
-        media_type=XLSX,
-        headers=_attachment(path.name),
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    lang = _lang(call)
+    return StreamingResponse(
+        attendees.xlsx_chunks(
+            call.request.app.state.db, event, actor=call.actor, now=call.now, lang=lang
+        ),
+        media_type=spreadsheet.MEDIA_TYPE,
+        headers=_attachment(f"{event['slug']}-registrations.xlsx"),
     )
 
 

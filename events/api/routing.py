@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from events import idempotency
+from events.api.params import TOKEN, QueryParam
 from events.errors import FieldError, InvalidInput, Unauthenticated, UnsupportedMediaType
 from events.hosting import ANONYMOUS, Actor, authenticate
 from events.http import policy
@@ -37,12 +38,19 @@ class Call:
     now: datetime
     body: Any = None
     secret: str | None = None  # an attendee's access token (Bearer or ?token=)
+    declared: tuple[QueryParam, ...] = ()  # the endpoint's query parameters
 
     def path(self, name: str) -> str:
         return str(self.request.path_params[name])
 
     def query(self, name: str) -> str | None:
-        return self.request.query_params.get(name)
+        """The query parameter `name` as sent (None when absent), checked against its
+        declaration (else a 422 naming it). Reading an undeclared one is a bug: LookupError."""
+        for param in self.declared:
+            if param.name == name:
+                raw = self.request.query_params.get(name)
+                return None if raw is None else param.check(raw)
+        raise LookupError(f"?{name} is read but not declared in the endpoint's query=")
 
     @property
     def settings(self) -> Any:
@@ -78,6 +86,8 @@ class Endpoint:
     errors: tuple[int, ...] = ()
     transaction: bool = True  # False: the domain call makes its own (a measured hot path)
     request_media_type: str | None = None  # a body that is not JSON, read by the handler
+    query: tuple[QueryParam, ...] = ()  # the query parameters the handler reads (params.py)
+    not_modified: bool = False  # answers 304 to an If-None-Match naming its current ETag
 
     @property
     def writes(self) -> bool:
@@ -222,7 +232,7 @@ async def run(endpoint: Endpoint, request: Request) -> Response:
             body = decode(
                 raw, request.headers.get("content-type"), endpoint.body, method=endpoint.method
             )
-        call = Call(request, conn, actor, now, body, secret)
+        call = Call(request, conn, actor, now, body, secret, endpoint.query)
         if key is None:
             return render(endpoint, await endpoint.handler(call))
         scope = f"{endpoint.method} {endpoint.path} {actor.token_id or 'anonymous'}"
@@ -244,7 +254,9 @@ async def _caller(
     """Who calls. On attendee endpoints a token that is no API token may be an access token."""
     if endpoint.auth != "attendee":
         return await authenticate(conn, token), None
-    secret = request.query_params.get("token")
+    secret = request.query_params.get(TOKEN.name)
+    if secret is not None:
+        TOKEN.check(secret)
     if token and not token.startswith(("pt_", "dt_")):
         return ANONYMOUS, token
     return await authenticate(conn, token), secret

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from events import catalog, messages, selfservice
+from events.api import params
 from events.api.routing import Call, Router
 from events.messages import MessageIn, MessageOut, MessageQueued
 from events.paging import Page, PageRequest
@@ -72,6 +73,7 @@ async def send_message(call: Call) -> MessageQueued:
     "/api/v1/events/{event_id}/messages",
     "The event's messages with how many were sent, pending, failed (hosts)",
     response=Page[MessageOut],
+    query=params.PAGE,
 )
 async def list_messages(call: Call) -> Page[MessageOut]:
     page = PageRequest.parse(call.query("limit"), call.query("cursor"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from events import webhooks
+from events.api import params
 from events.api.routing import Call, Router
 from events.paging import Page, PageRequest
 from events.webhooks import DeliveryOut, Queued, WebhookIn, WebhookOut
@@ -24,7 +25,7 @@ async def create_webhook(call: Call) -> WebhookOut:
     )
 
 
-@api.get("/api/v1/webhooks", "Your webhooks", response=Page[WebhookOut])
+@api.get("/api/v1/webhooks", "Your webhooks", response=Page[WebhookOut], query=params.PAGE)
 async def list_webhooks(call: Call) -> Page[WebhookOut]:
     page = PageRequest.parse(call.query("limit"), call.query("cursor"))
     return await webhooks.list_webhooks(call.conn, call.actor, page)
@@ -73,6 +74,7 @@ async def test_webhook(call: Call) -> Queued:
     "/api/v1/webhooks/{webhook_id}/deliveries",
     "Every delivery attempt, oldest first: at, status, response_status, error",
     response=Page[DeliveryOut],
+    query=params.PAGE,
 )
 async def list_deliveries(call: Call) -> Page[DeliveryOut]:
     page = PageRequest.parse(call.query("limit"), call.query("cursor"))
