@@ -147,33 +147,6 @@ async def log_read(conn: Connection, actor: Actor, registration: Row, now: datet
     )
 
 
-async def export_csv(
-    conn: Connection,
-    event: Row,
-    *,
-    actor: Actor | None = None,
-    now: datetime | None = None,
-    lang: str | None = None,
-) -> str:
-    """The whole CSV export as text (the console's; the API streams `csv_chunks`). The export
-    is logged (`export.csv`, with how many rows) when `actor` is given."""
-    questions = [question["id"] for question in event["questions"]]
-    zone = ZoneInfo(event["timezone"])  # times as the event's own clock shows them
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS + [f"answer:{qid}" for qid in questions])
-    rows = 0
-    titles = await _session_titles(conn, event, lang)
-    async with conn.transaction():
-        async for r in q_exports.registrations_for_export(conn, event["id"]):
-            writer.writerow([_safe_cell(c) for c in _cells(r, questions, zone, titles)])
-            rows += 1
-    if actor is not None:
-        await log_export(conn, actor, event, rows, now)
-    return out.getvalue()
-
-
 async def _batches(db: Database, event: Row) -> AsyncIterator[list[Row]]:
     async with db.transaction() as conn:
         batch: list[Row] = []

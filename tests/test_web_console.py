@@ -3,6 +3,8 @@ co-hosts, attendees and CSV, door tokens with their pairing QR, counts; and the 
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
@@ -16,6 +18,7 @@ from events import accounts, cli, ratelimit
 from events.db import Database
 from events.web import console as console_module
 from tests.conftest import BASE_URL, Partner, create_event, make_partner
+from tests.test_exports import read_xlsx
 from tests.test_web import csrf_of, register_form
 
 PASSWORD = "correct horse battery"
@@ -248,6 +251,12 @@ async def test_attendees_search_and_csv(
     csv = await console.get(f"/console/events/{event['id']}/attendees.csv")
     assert csv.headers["content-type"].startswith("text/csv")
     assert "Chan Tai Man" in csv.text and "Wong Siu Ming" in csv.text
+    assert 'filename="' in csv.headers["content-disposition"]
+    xlsx = await console.get(f"/console/events/{event['id']}/attendees.xlsx")
+    assert xlsx.headers["content-type"].startswith("application/vnd.openxmlformats")
+    sheet = read_xlsx(xlsx.content)
+    assert sheet[0] == next(iter(csv_module.reader(io.StringIO(csv.text.removeprefix("\ufeff")))))
+    assert sorted(row[3] for row in sheet[1:]) == ["Chan Tai Man", "Wong Siu Ming"]
     counts = (await console.get(f"/console/events/{event['id']}/stats")).json()
     assert counts["confirmed"] == 2 and counts["capacity"] == 100
 

@@ -20,7 +20,7 @@ from tests.test_web_console import signed_in
 
 #: English that may stay on a Chinese page: names of products, formats, zones, codes
 ALLOWED = re.compile(
-    r"English|Google Calendar|Outlook|CSV|PDF|\.ics|Asia/Hong_Kong|hkte|[\w.+-]+@[\w.-]+"
+    r"English|Google Calendar|Outlook|Excel|XLSX|CSV|PDF|\.ics|Asia/Hong_Kong|hkte|[\w.+-]+@[\w.-]+"
     r"|\b[A-Z2-7]{40,}\b|https?://\S+|\bp-[0-9a-f]{8}\b"
 )
 CHINESE = {

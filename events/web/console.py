@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from events import (
@@ -26,6 +26,7 @@ from events import (
     door_kit,
     hosting,
     partner_mail,
+    spreadsheet,
 )
 from events import attendees as attendee_list
 from events.api.routing import client_address
@@ -79,7 +80,8 @@ def routes() -> list[BaseRoute]:
         post("/console/events/{event_id}/questions", update_questions),
         post("/console/events/{event_id}/cohosts", invite),
         post("/console/events/{event_id}/door-tokens", door_token),
-        Route("/console/events/{event_id}/attendees.csv", attendees_csv),
+        Route("/console/events/{event_id}/attendees.csv", attendees_export),
+        Route("/console/events/{event_id}/attendees.xlsx", attendees_export),
         Route("/console/events/{event_id}/stats", stats),
         post("/console/invitations/{invitation_id}/{answer}", answer_invitation),
     ]
@@ -402,16 +404,23 @@ async def answer_invitation(request: Request) -> Response:
 # --- attendees and counts ------------------------------------------------------------------
 
 
-async def attendees_csv(request: Request) -> Response:
+async def attendees_export(request: Request) -> Response:
+    """attendees.csv or attendees.xlsx: the API's exports, streamed as they are read."""
     async with connection(request) as conn:
         who = await _who(request, conn)
         row = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
-        text = await attendee_list.export_csv(conn, row, actor=who.actor, now=now(request))
-    return Response(
-        text.encode("utf-8"),
-        media_type="text/csv; charset=utf-8",
+    db, when = request.app.state.db, now(request)
+    if request.url.path.endswith(".xlsx"):
+        kind, media_type = "xlsx", spreadsheet.MEDIA_TYPE
+        chunks = attendee_list.xlsx_chunks(db, row, actor=who.actor, now=when)
+    else:
+        kind, media_type = "csv", "text/csv; charset=utf-8"
+        chunks = attendee_list.csv_chunks(db, row, actor=who.actor, now=when)
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
         headers={
-            "Content-Disposition": f'attachment; filename="{row["slug"]}-registrations.csv"',
+            "Content-Disposition": f'attachment; filename="{row["slug"]}-registrations.{kind}"',
             "Cache-Control": "no-store",
         },
     )
