@@ -1047,7 +1047,7 @@ def device_phase(
         try:
             page = browser.new_page()
             page.goto(f"http://127.0.0.1:{port}/scan?token={door}")
-            page.wait_for_function("window.scanner && window.scanner.ready()", timeout=30_000)
+            page.wait_for_function("() => window.scanner && window.scanner.ready()", timeout=30_000)
             page.evaluate(DEVICE_JS, codes[:20])  # warm up
             measured = page.evaluate(DEVICE_JS, codes)
         finally:
