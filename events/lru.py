@@ -37,6 +37,9 @@ class LruCache(Generic[K, V]):
     def clear(self) -> None:
         self.items.clear()
 
+    def discard(self, key: K) -> None:
+        self.items.pop(key, None)
+
     def discard_where(self, predicate: Callable[[K, V], bool]) -> int:
         """Drop every entry for which `predicate(key, value)` holds; returns how many."""
         gone = [k for k, v in self.items.items() if predicate(k, v)]

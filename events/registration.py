@@ -166,14 +166,18 @@ async def _insert(conn: Connection, target: Row, fields: dict[str, Any], now: da
     event_id = target["id"]
     pool = "free_online_shards" if fields["online_place"] else "free_shards"
     free = target[pool]
+    online = bool(fields["online_place"])
     if not target["fresh"] and not free:  # full when last read: its seats now, at its version
-        seats = await q.seats_now(conn, event_id)
-        if seats is None or seats["version"] != target["version"]:
+        if not target["waitlist"] and seats.known_full(event_id, online, target["version"]):
+            raise _Decided(EventFull())  # this process looked a moment ago
+        seats_left = await q.seats_now(conn, event_id)
+        if seats_left is None or seats_left["version"] != target["version"]:
             raise _Changed()
-        _targets.put(event_id, {**target, **seats})
-        if not seats[pool] and not target["waitlist"]:
+        _targets.put(event_id, {**target, **seats_left})
+        if not seats_left[pool] and not target["waitlist"]:
+            seats.note_full(event_id, online, target["version"])
             raise _Decided(EventFull())
-        target, free = {**target, **seats, "fresh": True}, seats[pool]
+        target, free = {**target, **seats_left, "fresh": True}, seats_left[pool]
     if not target["fresh"]:
         batched = surge.ALONE  # inside a transaction (sessions), never with others' rows
         if not conn.is_in_transaction():

@@ -9,16 +9,35 @@ concurrent takers never overbook and never miss a seat that was free when they l
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from uuid import UUID
 
 from events import audit
 from events.errors import SessionFull
 from events.hosting import Actor
+from events.lru import LruCache
 from events.queries import Connection, Row
 from events.queries import registration as registration_q
 from events.queries import seats as q
 from events.queries.online import ONLINE_SHARD
+
+#: How long a refusal may rest on this process's last look at a full event (one with no
+#: waitlist): a surge's refusals past the last seat then read nothing. A seat given back in
+#: this process is seen at once (free_seat forgets); one given back by another process, within
+#: this many seconds.
+FULL_FOR = 0.05
+_full: LruCache[tuple[UUID, bool], tuple[int, float]] = LruCache(1024)
+
+
+def known_full(event_id: UUID, online: bool, version: int) -> bool:
+    """Whether this process found the kind full at this version less than FULL_FOR ago."""
+    seen = _full.get((event_id, online))
+    return seen is not None and seen[0] == version and time.monotonic() - seen[1] < FULL_FOR
+
+
+def note_full(event_id: UUID, online: bool, version: int) -> None:
+    _full.put((event_id, online), (version, time.monotonic()))
 
 
 async def take_seat(conn: Connection, registration: Row, *, status: str, now: datetime) -> bool:
@@ -41,6 +60,7 @@ async def free_seat(
     takes that very seat, in the caller's transaction (`by` made it free, for the log)."""
     await registration_q.release_seat(conn, event_id, shard)
     pool = shard >= ONLINE_SHARD  # a hybrid event's online place goes to its online waitlist
+    _full.discard((event_id, pool))
     for head in await registration_q.waitlist_head(conn, event_id, 1, online=pool):
         await move_up(conn, head, event_id, shard, now, by)
 

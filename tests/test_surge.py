@@ -176,3 +176,24 @@ async def test_each_member_gets_its_own_outcome_and_batches_follow_the_load() ->
     assert sorted(i for b in seen for i in b) == list(range(50))
     alone = await gatherer.submit(None, "other", 3)  # type: ignore[arg-type]
     assert alone == 30 and seen[-1] == [3]
+
+
+async def test_a_seat_given_back_is_taken_at_once_after_refusals(
+    client: httpx.AsyncClient, partner: Partner
+) -> None:
+    """Refusals past the last seat rest on this process's last look (seats.FULL_FOR), but a
+    seat given back here is seen by the very next registration."""
+    event = await create_event(client, partner, capacity=2, waitlist=False)
+    await warm(client, event)
+    people = emails(event, 6)
+    seated = (await at_once(client, event, people[:1]))[0].json()
+    refused = await at_once(client, event, people[1:4])
+    assert [r.status_code for r in refused] == [409, 409, 409]
+    cancel = await client.post(
+        f"/api/v1/registrations/{seated['id']}/cancel?token={seated['access_token']}"
+    )
+    assert cancel.status_code == 200, cancel.text
+    [again] = await at_once(client, event, people[4:5])
+    assert again.status_code == 201, again.text
+    [full] = await at_once(client, event, people[5:6])
+    assert full.status_code == 409
