@@ -18,8 +18,23 @@ _DURATION = re.compile(
     r"(?:T(?=\d)(?:(?P<hours>\d{1,6})H)?(?:(?P<minutes>\d{1,7})M)?(?:(?P<seconds>\d{1,9})S)?)?$"
 )
 LONGEST = timedelta(days=366)
+#: The same form as the published contract checks it (JSON Schema `pattern`, ECMA-262: no
+#: named groups): at least one number, and a `T` only before a number.
+PATTERN = (
+    r"^P(?=\d|T\d)(?:\d{1,4}W)?(?:\d{1,5}D)?"
+    r"(?:T(?=\d)(?:\d{1,6}H)?(?:\d{1,7}M)?(?:\d{1,9}S)?)?$"
+)
+#: A duration as the API takes it (reminders, an online event's `reveal_before`).
+Duration = Annotated[
+    str,
+    Meta(
+        max_length=40,
+        pattern=PATTERN,
+        description="ISO 8601 duration of weeks, days, hours, minutes, seconds: P1D, PT2H",
+    ),
+]
 #: An event's `reminders`: at most ten durations before its start.
-Reminders = Annotated[list[Annotated[str, Meta(max_length=40)]], Meta(max_length=10)]
+Reminders = Annotated[list[Duration], Meta(max_length=10)]
 
 
 def parse(text: str) -> timedelta:

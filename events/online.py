@@ -25,7 +25,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from events import keys
+from events import durations, keys
 from events.errors import CapacityBelowConfirmed, FieldError, InvalidState
 from events.queries import Connection, Row
 from events.queries import online as q
@@ -35,17 +35,24 @@ Attendance = Literal["in_person", "online"]
 ONLINE_SHARD = q.ONLINE_SHARD
 #: online_capacity null: a capacity no event reaches (each of the 16 shards holds this much)
 UNLIMITED_PER_SHARD = 100_000_000
-DURATION = re.compile(
-    r"^P(?!$)(?:(?P<weeks>\d{1,4})W)?(?:(?P<days>\d{1,4})D)?"
-    r"(?:T(?=\d)(?:(?P<hours>\d{1,5})H)?(?:(?P<minutes>\d{1,6})M)?(?:(?P<seconds>\d{1,7})S)?)?$"
-)
 MAX_REVEAL = timedelta(days=31)
+#: An https URL as the contract publishes it (JSON Schema `pattern`): any case of the scheme,
+#: no space or control character.
+HTTPS = r"^[Hh][Tt][Tt][Pp][Ss]://[^\s\x00-\x1f\x7f]+$"
 
 
 class OnlineIn(msgspec.Struct, forbid_unknown_fields=True):
-    url: Annotated[str, Meta(min_length=9, max_length=2000)]
+    url: Annotated[
+        str,
+        Meta(
+            min_length=9,
+            max_length=2000,
+            pattern=HTTPS,
+            description="The host's meeting link (https); only hosts ever read it back",
+        ),
+    ]
     instructions: Annotated[str, Meta(max_length=5000)] = ""
-    reveal_before: Annotated[str, Meta(max_length=40)] = "PT1H"
+    reveal_before: durations.Duration = "PT1H"
 
 
 class OnlineOut(msgspec.Struct):
@@ -58,11 +65,10 @@ class OnlineOut(msgspec.Struct):
 def parse_duration(text: str) -> timedelta | None:
     """An ISO 8601 duration of weeks, days, hours, minutes and seconds (`PT1H`, `P1DT30M`);
     None when it is not one."""
-    found = DURATION.fullmatch(text)
-    if found is None:
+    try:
+        return durations.parse(text)
+    except ValueError:
         return None
-    parts = {k: int(v) for k, v in found.groupdict().items() if v is not None}
-    return timedelta(**parts)
 
 
 # --- the event's fields --------------------------------------------------------------------

@@ -47,7 +47,14 @@ RETENTION_MAX = 3650
 #: attendee consents to on the form, and the host's privacy statement (https).
 RetentionDays = Annotated[int, Meta(ge=1, le=RETENTION_MAX)]
 ConsentText = Annotated[str, Meta(max_length=2000)]
-PrivacyUrl = Annotated[str, Meta(max_length=2000)]
+PrivacyUrl = Annotated[
+    str,
+    Meta(
+        max_length=2000,
+        pattern=r"^(https://[^ ]+)?$",
+        description="The host's privacy statement (https), or empty",
+    ),
+]
 
 
 def check_event_fields(e: dict[str, Any]) -> list[FieldError]:
