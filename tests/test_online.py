@@ -415,3 +415,35 @@ async def test_register_online_through_the_page(
         f"/api/v1/events/{event['id']}/registrations?q=web@example.org", headers=partner.auth
     )
     assert listed.json()["items"][0]["attendance"] == "online"
+
+
+async def test_switching_on_the_change_page(client: httpx.AsyncClient, partner: Partner) -> None:
+    """The attendee's own page offers the other kind with its places left, switches, and says
+    so when that kind is full."""
+    from tests.test_web import csrf_of
+
+    event = await create_event(
+        client, partner, format="hybrid", online=ONLINE, capacity=2, online_capacity=1
+    )
+    me = (await register(client, event, "me@example.org")).json()
+    edit_url = f"/tickets/{me['id']}/edit?token={me['access_token']}"
+    page = await client.get(edit_url)
+    assert 'name="attendance" value="online"' in page.text and "1 places left" in page.text
+    form = {"csrf": csrf_of(page), "token": me["access_token"], "name": "Chan Tai Man"}
+    moved = await client.post(f"/tickets/{me['id']}/edit", data={**form, "attendance": "online"})
+    assert moved.status_code == 303, moved.text
+    mine = (await client.get(f"/api/v1/registrations/{me['id']}?token={me['access_token']}")).json()
+    assert mine["attendance"] == "online" and mine["join_url"] and mine["ticket"] is None
+    other = (await register(client, event, "other@example.org")).json()
+    assert (
+        await client.post(f"/api/v1/registrations/{me['id']}/cancel?token={me['access_token']}")
+    ).status_code == 200
+    taker = (await register(client, event, "taker@example.org", attendance="online")).json()
+    assert taker["status"] == "confirmed"
+    page = await client.get(f"/tickets/{other['id']}/edit?token={other['access_token']}")
+    assert 'value="online" disabled' in page.text or "0 places left" in page.text
+    full = await client.post(
+        f"/tickets/{other['id']}/edit",
+        data={**form, "token": other["access_token"], "attendance": "online"},
+    )
+    assert full.status_code == 409 and "full" in full.text

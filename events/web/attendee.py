@@ -81,7 +81,8 @@ async def event_page(request: Request) -> Response:
     return render(request, "event.html", context)
 
 
-async def _event_context(request: Request, conn: Connection, event: EventOut) -> dict[str, Any]:
+async def places_left(conn: Connection, event: EventOut) -> tuple[int, int | None]:
+    """Seats left in the room, and places left online (None: no limit; 0 unless hybrid)."""
     event_id = catalog.parse_id(event.id)
     assert event_id is not None
     counts = await registration.counts(conn, {"id": event_id})
@@ -92,6 +93,13 @@ async def _event_context(request: Request, conn: Connection, event: EventOut) ->
         online_left = max(event.online_capacity - online_count, 0)
     if event.format != "hybrid":
         online_left = 0
+    return seats_left, online_left
+
+
+async def _event_context(request: Request, conn: Connection, event: EventOut) -> dict[str, Any]:
+    event_id = catalog.parse_id(event.id)
+    assert event_id is not None
+    seats_left, online_left = await places_left(conn, event)
     guest = await _guest(conn, event, request.query_params.get("invitation"))
     return {
         "event": content.localize(event, lang_of(request)),

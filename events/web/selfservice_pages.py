@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from msgspec import UNSET
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import Response
@@ -19,7 +20,7 @@ from events.queries import Connection
 from events.queries import registration as registration_q
 from events.registration import RegistrationOut
 from events.selfservice import RegistrationPatch
-from events.web.attendee import CONFLICTS, FIELD_MESSAGES, field_errors
+from events.web.attendee import CONFLICTS, FIELD_MESSAGES, field_errors, places_left
 from events.web.i18n import LANG_NAMES, LANGS, N_
 from events.web.render import connection, form_of, now, redirect, render
 
@@ -102,6 +103,7 @@ async def edit_page(request: Request) -> Response:
         context = await _edit_context(request, conn, reg, event, token)
     speak_the_registrations_language(request, reg)
     values: dict[str, Any] = {"name": reg.name, "locale": reg.locale, "sessions": reg.sessions}
+    values["attendance"] = reg.attendance
     for key, answer in reg.answers.items():
         values["answer_" + key] = "yes" if answer is True else answer
     return render(request, "edit.html", {**context, "values": values}, private=True)
@@ -111,7 +113,10 @@ async def _edit_context(
     request: Request, conn: Connection, reg: RegistrationOut, event: EventOut, token: str
 ) -> dict[str, Any]:
     open_ = reg.status != "cancelled" and event.status == "published"
+    seats_left, online_left = await places_left(conn, event)
     return {
+        "seats_left": seats_left,
+        "online_left": online_left,
         "reg": reg,
         "event": event,
         "token": token,
@@ -133,11 +138,15 @@ def _patch_of(form: FormData, event: EventOut) -> RegistrationPatch:
         elif isinstance(raw, str) and raw.strip():
             answers[question.id] = raw.strip()
     locale = str(form.get("locale") or "en")
+    attendance = form.get("attendance")
     return RegistrationPatch(
         name=str(form.get("name") or "").strip()[:200] or " ",
         answers=answers,
         sessions=[str(s) for s in form.getlist("sessions")][:100] if event.sessions else [],
         locale=locale if locale in LANGS else "en",  # type: ignore[arg-type]
+        attendance=attendance  # type: ignore[arg-type]
+        if event.format == "hybrid" and attendance in ("in_person", "online")
+        else UNSET,
     )
 
 
