@@ -289,7 +289,6 @@ async def cancel_event(
         await q.set_status(conn, event["id"], "cancelled", now)
         changes = {"status": [event["status"], "cancelled"]}
         await audit.about_event(conn, actor, "event.cancelled", event["id"], changes, now)
-        await registration.event_cancelled(conn, event, now)
     return await get_event(conn, actor, event_id)
 
 

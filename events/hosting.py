@@ -55,10 +55,6 @@ class Actor:
     label: str = ""
     session_id: UUID | None = None  # a session door token's session
 
-    @property
-    def is_partner(self) -> bool:
-        return self.kind == "partner"
-
 
 ANONYMOUS = Actor("anonymous")
 

@@ -425,11 +425,6 @@ async def change_session_capacity(conn: Connection, session: Row, capacity: int 
         )
 
 
-async def event_cancelled(conn: Connection, event: Row, now: datetime) -> None:
-    """The event was cancelled: registrations keep their status (their invites turn into
-    cancellations because the event's status and revision changed)."""
-
-
 async def counts(conn: Connection, event: Row) -> dict[str, int]:
     return {k: int(v) for k, v in (await q.counts(conn, event["id"])).items()}
 

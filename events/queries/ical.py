@@ -89,9 +89,3 @@ async def hosted_events(conn: Connection, partner_id: UUID, limit: int) -> list[
             limit,
         )
     )
-
-
-async def partner_exists(conn: Connection, partner_id: UUID) -> bool:
-    return bool(
-        await conn.fetchval("SELECT EXISTS (SELECT 1 FROM partners WHERE id = $1)", partner_id)
-    )

@@ -419,15 +419,6 @@ async def session_confirmed(conn: Connection, session_id: UUID) -> int:
     )
 
 
-async def live_registrations(conn: Connection, event_id: UUID) -> list[Row]:
-    return rows(
-        await conn.fetch(
-            _REGISTRATION + " WHERE r.event_id = $1 AND r.status <> 'cancelled' ORDER BY r.seq",
-            event_id,
-        )
-    )
-
-
 async def secret(conn: Connection, name: str, candidate: bytes) -> bytes:
     await conn.execute(
         "INSERT INTO server_secrets (name, secret) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",

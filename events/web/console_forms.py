@@ -35,24 +35,6 @@ MESSAGES = {
     "retention_days": N_("Enter a number of days from 1 to 3650."),
     "privacy_url": N_("Enter an address starting with https://."),
 }
-EVENT_FIELDS = (
-    "title",
-    "description",
-    "timezone",
-    "starts_at",
-    "ends_at",
-    "venue_name",
-    "venue_address",
-    "capacity",
-    "waitlist",
-    "visibility",
-    "registration_opens_at",
-    "registration_closes_at",
-    "calendar_replies",
-    "retention_days",
-    "consent_text",
-    "privacy_url",
-)
 
 
 def messages(exc: InvalidInput) -> dict[str, str]:
