@@ -12,7 +12,10 @@ their CHECKs back them), one commit serves the batch. Each member then gets its 
   earlier in the batch);
 - alone: no seat was left in the shards this batch held, or its email is also an earlier
   member's, or the statement failed: it registers by itself (registration.py's one-statement
-  path with its fresh read, waitlist and refusal), as if there had been no batch.
+  path with its fresh read, waitlist and refusal), as if there had been no batch;
+- the database's failure (a lost connection, no answer in time): the statement may have
+  committed, so each member answers as a lone registration would (503 outcome-unknown), and
+  none registers again.
 
 Only the plain case is batched: a remembered event with room, no sessions, no approval, codes
 or invitations. A batch of one is the plain one-statement path (a seat from a random shard at
@@ -29,7 +32,7 @@ from typing import Any
 
 import asyncpg
 
-from events import gather
+from events import db_errors, gather
 from events.errors import AlreadyRegistered
 from events.queries import Connection, Row
 from events.queries import registration as q
@@ -47,6 +50,17 @@ class Member:
 
 
 async def _run(conn: Connection, members: list[Member]) -> list[Any]:
+    try:
+        return await _batch(conn, members)
+    except Exception as exc:
+        if db_errors.translate(exc, committing=True, closed=conn.is_closed()) is not None:
+            # the database failed under the statement, which may have committed: each member
+            # answers so (outcome unknown), none registers again as if nothing happened
+            return [exc] * len(members)
+        raise  # the statement failed (nothing was written): each member registers alone
+
+
+async def _batch(conn: Connection, members: list[Member]) -> list[Any]:
     if len(members) == 1:  # the plain one-statement path (while it runs, the next gather)
         return [await _alone(conn, members[0])]
     outcomes: list[Any] = [ALONE] * len(members)

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -197,3 +198,29 @@ async def test_a_seat_given_back_is_taken_at_once_after_refusals(
     assert again.status_code == 201, again.text
     [full] = await at_once(client, event, people[5:6])
     assert full.status_code == 409
+
+
+async def test_a_batch_lost_with_its_connection_is_outcome_unknown_for_each(
+    client: httpx.AsyncClient, partner: Partner, db: Database
+) -> None:
+    """The statement committed but its answer was lost: no member registers again (which would
+    say already-registered); each answers 503 outcome-unknown, as a lone registration would."""
+    event = await create_event(client, partner, capacity=100, waitlist=False)
+    await warm(client, event)
+    original = registration_q.insert_batch
+
+    async def committed_then_lost(*args: Any, **kwargs: Any) -> tuple[list[Row], int]:
+        await original(*args, **kwargs)
+        raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
+
+    registration_q.insert_batch = committed_then_lost  # type: ignore[assignment]
+    try:
+        responses = await at_once(client, event, emails(event, 30))
+    finally:
+        registration_q.insert_batch = original  # type: ignore[assignment]
+    codes = Counter(r.status_code for r in responses)
+    assert 409 not in codes and codes[503] > 0, codes
+    unknown = [r for r in responses if r.status_code == 503]
+    assert {r.json()["type"].rsplit("/", 1)[1] for r in unknown} == {"outcome-unknown"}
+    books = await seat_books(db, event["id"])
+    assert books["rows"] == books["counted"] == 1 + 30  # every one of them was registered
