@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from msgspec import UNSET
 
-from events import audit, online, privacy, registration, tickets
+from events import audit, online, privacy, seats, tickets
 from events import translations as tr
 from events.catalog_rules import EARLIEST as EARLIEST  # re-exported: callers use catalog.X
 from events.catalog_rules import LATEST as LATEST
@@ -223,7 +223,7 @@ async def create_event(conn: Connection, actor: Actor, data: EventIn, now: datet
     from events.queries.hosting import insert_host
 
     await insert_host(conn, event_id, owner.partner_id, "owner")
-    await registration.open_capacity(conn, event_id, data.capacity)
+    await seats.open_capacity(conn, event_id, data.capacity)
     if data.format == "hybrid":
         await online.set_online_capacity(conn, event_id, data.online_capacity, now)
     created = {"title": data.title, "status": "draft", "slug": slug, "capacity": data.capacity}
@@ -241,7 +241,7 @@ async def patch_event(
     _check_event({**event, **changes})
     changes = {k: v for k, v in changes.items() if event[k] != v}
     if "capacity" in changes:
-        await registration.change_capacity(conn, event, changes["capacity"], now)
+        await seats.change_capacity(conn, event, changes["capacity"], now)
     await online.event_changed(conn, event, changes, now)
     if changes.keys() & {"starts_at", "ends_at"}:
         from events.lifecycle import follow_event
@@ -328,7 +328,7 @@ async def patch_session(
         changes["translations"] = tr.stored(changes["translations"])
     _check_session({**current, **changes}, event)
     if "capacity" in changes:
-        await registration.change_session_capacity(conn, current, changes["capacity"])
+        await seats.change_session_capacity(conn, current, changes["capacity"])
     updated = await q.update_session(conn, current["id"], changes) if changes else current
     assert updated is not None
     await q.bump_revision(conn, event["id"], now)

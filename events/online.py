@@ -25,7 +25,7 @@ from uuid import UUID
 import msgspec
 from msgspec import Meta
 
-from events import durations, keys
+from events import durations, keys, seats
 from events.errors import CapacityBelowConfirmed, FieldError, InvalidState
 from events.queries import Connection, Row
 from events.queries import online as q
@@ -137,8 +137,6 @@ async def set_online_capacity(
     conn: Connection, event_id: UUID, capacity: int | None, now: datetime
 ) -> None:
     """Make or resize a hybrid event's online shards; freed places go to its online waitlist."""
-    from events import registration
-
     await q.insert_online_shards(conn, event_id)
     shards = await q.lock_online_shards(conn, event_id)
     confirmed = [s["confirmed"] for s in shards]
@@ -149,10 +147,10 @@ async def set_online_capacity(
     if capacity is None:
         sizes = [c + UNLIMITED_PER_SHARD for c in confirmed]
     else:
-        free = registration.split(capacity - sum(confirmed), len(shards))
+        free = seats.split(capacity - sum(confirmed), len(shards))
         sizes = [c + f for c, f in zip(confirmed, free, strict=True)]
     await q.set_online_capacities(conn, event_id, sizes)
-    await registration.fill_free_seats(conn, event_id, now, online=True)
+    await seats.fill_free_seats(conn, event_id, now, online=True)
 
 
 def attendance_for(target: Row, asked: str | None) -> tuple[str, bool] | FieldError:

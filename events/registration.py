@@ -4,8 +4,9 @@ Seats: an event's capacity is split over `SHARDS` counter rows. A registration t
 from a random shard with one statement (claim + insert together, no transaction held across
 round trips); only when that shard is full does it look for another, and only when every
 shard is full is it waitlisted (or refused). A cancellation frees its seat and, in the same
-transaction, gives that very seat to the head of the waitlist. Capacity changes lock all
-shards of the event and redistribute. Database CHECKs on every counter back the invariant.
+transaction, gives that very seat to the head of the waitlist. Capacity changes (seats.py)
+lock all shards of the event and redistribute. Database CHECKs on every counter back the
+invariant.
 
 Access tokens are derived (HMAC of the registration id under a server secret), not stored,
 so every link to a registration can be rebuilt for later mails.
@@ -28,7 +29,6 @@ from events.answers import answer_errors as _answer_errors
 from events.answers import consent_errors
 from events.errors import (
     AlreadyRegistered,
-    CapacityBelowConfirmed,
     DomainError,
     EventFull,
     FieldError,
@@ -131,7 +131,9 @@ async def _register(
         if created["status"] == "waitlisted" and await q.has_free_seat(
             conn, target["id"], online=pool
         ):
-            await fill_free_seats(conn, target["id"], now, online=pool)  # a seat freed meanwhile
+            await seats.fill_free_seats(
+                conn, target["id"], now, online=pool
+            )  # a seat freed meanwhile
         found = await q.registration(conn, created["id"])  # the live position, sessions in order
     assert found is not None
     return await render(conn, found, base_url=base_url, with_secret=True)
@@ -374,55 +376,6 @@ async def promote(
     found = await q.registration(conn, registration["id"])
     assert found is not None
     return found
-
-
-async def fill_free_seats(
-    conn: Connection, event_id: UUID, now: datetime, *, online: bool = False
-) -> int:
-    """Give every free seat (in the room, or a hybrid event's online places) to its waitlist,
-    in order; returns how many were promoted."""
-    async with conn.transaction():
-        shards = await q.lock_shards(conn, event_id, online=online)
-        room = min(sum(s["capacity"] - s["confirmed"] for s in shards), 1_000_000)
-        heads = await q.waitlist_head(conn, event_id, room, online=online) if room else []
-        free = (s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"]))
-        for head, shard in zip(heads, free, strict=False):
-            await seats.move_up(conn, head, event_id, shard, now, audit.system("waitlist"))
-    return len(heads)
-
-
-# --- capacity ------------------------------------------------------------------------------
-
-
-def split(capacity: int, shards: int = SHARDS) -> list[int]:
-    base, extra = divmod(capacity, shards)
-    return [base + (1 if i < extra else 0) for i in range(shards)]
-
-
-async def open_capacity(conn: Connection, event_id: UUID, capacity: int) -> None:
-    await q.insert_shards(conn, event_id, split(capacity))
-
-
-async def change_capacity(conn: Connection, event: Row, capacity: int, now: datetime) -> None:
-    shards = await q.lock_shards(conn, event["id"])
-    confirmed = [s["confirmed"] for s in shards]
-    if capacity < sum(confirmed):
-        raise CapacityBelowConfirmed(
-            f"{sum(confirmed)} registrations are confirmed", confirmed=sum(confirmed)
-        )
-    free = split(capacity - sum(confirmed), len(shards))
-    await q.set_shard_capacities(
-        conn, event["id"], [c + f for c, f in zip(confirmed, free, strict=True)]
-    )
-    await fill_free_seats(conn, event["id"], now)
-
-
-async def change_session_capacity(conn: Connection, session: Row, capacity: int | None) -> None:
-    confirmed = await q.session_confirmed(conn, session["id"])
-    if capacity is not None and capacity < confirmed:
-        raise CapacityBelowConfirmed(
-            f"{confirmed} registrations hold this session", confirmed=confirmed
-        )
 
 
 async def counts(conn: Connection, event: Row) -> dict[str, int]:

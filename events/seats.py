@@ -14,7 +14,7 @@ from datetime import datetime
 from uuid import UUID
 
 from events import audit
-from events.errors import SessionFull
+from events.errors import CapacityBelowConfirmed, SessionFull
 from events.hosting import Actor
 from events.lru import LruCache
 from events.queries import Connection, Row
@@ -118,3 +118,54 @@ async def attach_sessions(conn: Connection, created: Row, sessions: list[UUID]) 
         claimed = await registration_q.claim_session_seats(conn, sessions)
         if len(claimed) != len(sessions):
             raise SessionFull(full=[str(s) for s in sessions if s not in claimed])
+
+
+async def fill_free_seats(
+    conn: Connection, event_id: UUID, now: datetime, *, online: bool = False
+) -> int:
+    """Give every free seat (in the room, or a hybrid event's online places) to its waitlist,
+    in order; returns how many were promoted."""
+    async with conn.transaction():
+        shards = await registration_q.lock_shards(conn, event_id, online=online)
+        room = min(sum(s["capacity"] - s["confirmed"] for s in shards), 1_000_000)
+        heads = (
+            await registration_q.waitlist_head(conn, event_id, room, online=online) if room else []
+        )
+        free = (s["shard"] for s in shards for _ in range(s["capacity"] - s["confirmed"]))
+        for head, shard in zip(heads, free, strict=False):
+            await move_up(conn, head, event_id, shard, now, audit.system("waitlist"))
+    return len(heads)
+
+
+# --- capacity ------------------------------------------------------------------------------
+
+
+def split(capacity: int, shards: int = registration_q.SHARDS) -> list[int]:
+    base, extra = divmod(capacity, shards)
+    return [base + (1 if i < extra else 0) for i in range(shards)]
+
+
+async def open_capacity(conn: Connection, event_id: UUID, capacity: int) -> None:
+    await registration_q.insert_shards(conn, event_id, split(capacity))
+
+
+async def change_capacity(conn: Connection, event: Row, capacity: int, now: datetime) -> None:
+    shards = await registration_q.lock_shards(conn, event["id"])
+    confirmed = [s["confirmed"] for s in shards]
+    if capacity < sum(confirmed):
+        raise CapacityBelowConfirmed(
+            f"{sum(confirmed)} registrations are confirmed", confirmed=sum(confirmed)
+        )
+    free = split(capacity - sum(confirmed), len(shards))
+    await registration_q.set_shard_capacities(
+        conn, event["id"], [c + f for c, f in zip(confirmed, free, strict=True)]
+    )
+    await fill_free_seats(conn, event["id"], now)
+
+
+async def change_session_capacity(conn: Connection, session: Row, capacity: int | None) -> None:
+    confirmed = await registration_q.session_confirmed(conn, session["id"])
+    if capacity is not None and capacity < confirmed:
+        raise CapacityBelowConfirmed(
+            f"{confirmed} registrations hold this session", confirmed=confirmed
+        )

@@ -1,7 +1,7 @@
 """Registering in a surge: the registrations of one event that arrive together, in this
 process, are committed by one statement (gather.py gathers them while the batch before runs).
 
-The statement (queries.registration.insert_batch) locks a few shards with room, skipping those
+The statement (queries.surge.insert_batch) locks a few shards with room, skipping those
 another batch holds, numbers their free seats, gives the k-th member the k-th seat, inserts
 the rows with ON CONFLICT DO NOTHING, counts only the seats of the rows inserted, and logs
 each as registration.created: capacity stays exact (the counters are the locked rows', and
@@ -36,6 +36,7 @@ from events import db_errors, gather
 from events.errors import AlreadyRegistered
 from events.queries import Connection, Row
 from events.queries import registration as q
+from events.queries import surge as surge_q
 
 ALONE = gather.ALONE
 CHANGED: Any = object()  # no seat in the shard tried at the version remembered: read again
@@ -75,7 +76,7 @@ async def _batch(conn: Connection, members: list[Member]) -> list[Any]:
     free = target["free_online_shards" if online else "free_shards"]
     room = max(int(target["online_shard_room" if online else "shard_room"] or 1), 1)
     shards = min(len(free), math.ceil(len(chosen) / room) + 1)
-    created, slots = await q.insert_batch(
+    created, slots = await surge_q.insert_batch(
         conn,
         target["id"],
         online,

@@ -19,7 +19,7 @@ import pytest
 from events import gather, surge
 from events.db import Database
 from events.queries import Connection, Row
-from events.queries import registration as registration_q
+from events.queries import surge as surge_q
 from tests.conftest import Partner, create_event
 from tests.test_registration_races import seat_books
 
@@ -52,7 +52,7 @@ def emails(event: dict[str, Any], count: int) -> list[str]:
 @pytest.fixture
 def remembered_count() -> Iterator[None]:
     """The naive batch: seats from what the process last read (no lock, no counter)."""
-    original = registration_q.insert_batch
+    original = surge_q.insert_batch
 
     async def trusting(
         conn: Connection,
@@ -78,9 +78,9 @@ def remembered_count() -> Iterator[None]:
                 created.append(dict(found))
         return created, len(members)
 
-    registration_q.insert_batch = trusting  # type: ignore[assignment]
+    surge_q.insert_batch = trusting  # type: ignore[assignment]
     yield
-    registration_q.insert_batch = original  # type: ignore[assignment]
+    surge_q.insert_batch = original  # type: ignore[assignment]
 
 
 async def test_control_a_batch_that_trusts_its_memory_overbooks(
@@ -207,17 +207,17 @@ async def test_a_batch_lost_with_its_connection_is_outcome_unknown_for_each(
     say already-registered); each answers 503 outcome-unknown, as a lone registration would."""
     event = await create_event(client, partner, capacity=100, waitlist=False)
     await warm(client, event)
-    original = registration_q.insert_batch
+    original = surge_q.insert_batch
 
     async def committed_then_lost(*args: Any, **kwargs: Any) -> tuple[list[Row], int]:
         await original(*args, **kwargs)
         raise asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed")
 
-    registration_q.insert_batch = committed_then_lost  # type: ignore[assignment]
+    surge_q.insert_batch = committed_then_lost  # type: ignore[assignment]
     try:
         responses = await at_once(client, event, emails(event, 30))
     finally:
-        registration_q.insert_batch = original  # type: ignore[assignment]
+        surge_q.insert_batch = original  # type: ignore[assignment]
     codes = Counter(r.status_code for r in responses)
     assert 409 not in codes and codes[503] > 0, codes
     unknown = [r for r in responses if r.status_code == 503]

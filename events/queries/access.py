@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from events.queries import Connection, Row, row, rows
-from events.queries.registration import _LOGGED, _RETURNING
+from events.queries.registration import LOGGED, RETURNING
 
 _CODE = "id, seq, event_id, code, uses, max_uses, expires_at, skip_approval, revoked_at, created_at"
 
@@ -123,7 +123,7 @@ async def insert_seated(
             " SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $13, seat.shard,"
             " CASE WHEN $13 = 'confirmed' THEN $11::timestamptz END,"
             " $14, $15, $16::text, CASE WHEN $16::text IS NULL THEN NULL ELSE $11::timestamptz END"
-            " FROM seat " + _RETURNING + ")" + _LOGGED,
+            " FROM seat " + RETURNING + ")" + LOGGED,
             *_values(event_id, fields, extra),
             now,
             shard,
@@ -149,9 +149,9 @@ async def insert_unseated(
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12,"
         " CASE WHEN $12 = 'waitlisted' THEN nextval('registrations_waitlist_order') END,"
         " $13, $14, $15::text, CASE WHEN $15::text IS NULL THEN NULL ELSE $11::timestamptz END) "
-        + _RETURNING
+        + RETURNING
         + ")"
-        + _LOGGED,
+        + LOGGED,
         *_values(event_id, fields, extra),
         now,
         status,
