@@ -8,17 +8,17 @@ from uuid import UUID
 import msgspec
 
 from events import keys, online
+from events.calendars import ticket_url_of
 from events.errors import NotFound
 from events.hosting import Actor, require_partner
 from events.ical import (
     FEED_LIMIT,
     Entry,
-    _cache,
-    _invite_key,
-    _ticket_url,
     build,
+    cache,
     event_entries,
     invite_entries,
+    invite_key,
 )
 from events.queries import Connection, Row
 from events.queries import ical as q
@@ -81,19 +81,19 @@ async def attendee_feed(conn: Connection, token: str, *, base_url: str, mail_fro
     found = [localize_row(r, r["locale"]) for r in registrations]
     access = await keys.server_secret(conn, "access")
     join_key = await keys.server_secret(conn, "join")
-    key = ("attendee-feed", email.lower(), base_url, mail_from, *(_invite_key(r) for r in found))
+    key = ("attendee-feed", email.lower(), base_url, mail_from, *(invite_key(r) for r in found))
 
     def make() -> bytes:
         entries: list[Entry] = []
         for r in found:
-            url = _ticket_url(access, r["id"], base_url)
+            url = ticket_url_of(access, r["id"], base_url)
             join = None
             if r["attendance"] == "online":
                 join = f"{base_url}/join/{online.secret_of(join_key, r['id'])}"
             entries += invite_entries(r, ticket_url=url, mail_from=mail_from, join_url=join)
         return build(entries, name=email)
 
-    return _cache.get_or_make(key, make)
+    return cache.get_or_make(key, make)
 
 
 async def partner_feed(conn: Connection, token: str, *, base_url: str, mail_from: str) -> bytes:
@@ -116,4 +116,4 @@ async def partner_feed(conn: Connection, token: str, *, base_url: str, mail_from
         ]
         return build(entries, name="Hosted events")
 
-    return _cache.get_or_make(key, make)
+    return cache.get_or_make(key, make)

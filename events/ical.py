@@ -42,13 +42,8 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
-from events import keys, online, rendered, reply_address
-from events.errors import NotFound
-from events.ids import parse_uuid
 from events.lru import LruCache
-from events.queries import Connection, Row
-from events.queries import ical as q
-from events.translations import localize_row
+from events.queries import Row
 
 Lang = str | None  # en, zh-Hant, zh-Hans; None: the untranslated fields
 
@@ -176,7 +171,7 @@ def _vtimezone(zone: str, first_year: int, last_year: int) -> Timezone:
 
 #: Rendered files by a key of everything they show (mails and feeds; the API path shares
 #: its files through rendered.py).
-_cache: LruCache[Hashable, bytes] = LruCache(4096)
+cache: LruCache[Hashable, bytes] = LruCache(4096)
 
 
 # --- what the files show --------------------------------------------------------------------
@@ -305,7 +300,7 @@ def invite_method(r: Row) -> str:
     return "CANCEL" if cancelled else "REQUEST"
 
 
-def _invite_key(r: Row) -> tuple[Hashable, ...]:
+def invite_key(r: Row) -> tuple[Hashable, ...]:
     return (
         r["id"],
         r["locale"],
@@ -336,8 +331,8 @@ def render_invite(
     join_url: str | None = None,
 ) -> bytes:
     """The invite of a row from `queries.ical.invite` (also attached to mails)."""
-    return _cache.get_or_make(
-        ("invite", *_invite_key(r), ticket_url, mail_from, reply_to, join_url),
+    return cache.get_or_make(
+        ("invite", *invite_key(r), ticket_url, mail_from, reply_to, join_url),
         lambda: build(
             invite_entries(
                 r, ticket_url=ticket_url, mail_from=mail_from, reply_to=reply_to, join_url=join_url
@@ -345,69 +340,3 @@ def render_invite(
             method=invite_method(r),
         ),
     )
-
-
-# --- reading, for the API -------------------------------------------------------------------
-
-
-async def ticket_url(conn: Connection, registration_id: UUID, base_url: str) -> str:
-    """The attendee's ticket page, as registration.render hands it out (a test keeps them equal)."""
-    return _ticket_url(await keys.server_secret(conn, "access"), registration_id, base_url)
-
-
-def _ticket_url(access_secret: bytes, registration_id: UUID, base_url: str) -> str:
-    token = keys.derive(access_secret, "registration", str(registration_id))
-    return f"{base_url}/tickets/{registration_id}?token={token}"
-
-
-async def event_calendar(
-    conn: Connection, event_id: str, *, base_url: str, mail_from: str, now: datetime, lang: Lang
-) -> bytes:
-    """calendar.ics of a published (or cancelled) event, in `lang` if any; drafts: not found."""
-    parsed = _uuid(event_id)
-    found = None if parsed is None else await q.event(conn, parsed)
-    if found is None or found["event_status"] == "draft" or found["visibility"] == "private":
-        raise NotFound("No such event")
-    r = found if lang is None else localize_row(found, lang)
-    key = ("event", r["event_id"], r["revision"], r["event_status"], r["event_updated_at"], lang)
-    return await rendered.cached(
-        conn,
-        r["event_id"],
-        "calendar.ics" if lang is None else f"calendar.{lang}.ics",
-        rendered.version_of(*key, base_url, mail_from),
-        make=lambda: build(event_entries(r, base_url=base_url, mail_from=mail_from)),
-        now=now,
-    )
-
-
-async def invite(
-    conn: Connection,
-    registration: Row,
-    *,
-    base_url: str,
-    mail_from: str,
-    now: datetime,
-    reply_base: str | None = None,
-) -> bytes:
-    """The invite of a registration the caller may read (see registration.authorize), in its
-    locale; `reply_base`: EVENTS_REPLY_ADDRESS, which makes the registration's reply address."""
-    found = await q.invite(conn, registration["id"])
-    assert found is not None
-    r = localize_row(found, found["locale"])
-    url = await ticket_url(conn, r["id"], base_url)
-    reply_to = await reply_address.address_for(conn, reply_base, r["id"])
-    join = await online.join_url(conn, r, base_url)
-    return await rendered.cached(
-        conn,
-        r["id"],
-        "invite.ics",
-        rendered.version_of(*_invite_key(r), url, mail_from, reply_to, join),
-        make=lambda: render_invite(
-            r, ticket_url=url, mail_from=mail_from, reply_to=reply_to, join_url=join
-        ),
-        now=now,
-    )
-
-
-def _uuid(value: str) -> UUID | None:
-    return parse_uuid(value)

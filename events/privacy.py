@@ -205,7 +205,7 @@ def forget_local(registration_id: UUID, email: str, name: str) -> None:
     that an erased registration never asks for again, and age out of their LRUs)."""
     rendered.forget_subject(registration_id)
     needles = [n.encode() for n in (email, name) if n]
-    ical._cache.discard_where(lambda _, body: any(n in body for n in needles))
+    ical.cache.discard_where(lambda _, body: any(n in body for n in needles))
 
 
 async def erase_by_email(conn: Connection, email: str, now: datetime) -> list[str]:

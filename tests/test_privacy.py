@@ -79,7 +79,7 @@ async def traces(db: Database, needles: list[str]) -> list[str]:
 def local_traces(needles: list[str]) -> list[str]:
     """This process's caches of rendered files (QR images, invites)."""
     files = [body for _, body in rendered._local.items.values()]
-    files += list(ical._cache.items.values())
+    files += list(ical.cache.items.values())
     return [n for n in needles for body in files if n.encode() in body]
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
+from events import calendars, ical, privacy, registration
 from events import feeds as feed_files
-from events import ical, privacy, registration
 from events.api import params
 from events.api.routing import Call, Router
 from events.errors import InvalidInput
@@ -41,7 +41,7 @@ async def event_calendar(call: Call) -> Response:
     lang = call.query("lang") or None
     if lang is not None and lang not in LANGS:
         raise InvalidInput.one("lang", "must be en, zh-Hant or zh-Hans")
-    body = await ical.event_calendar(
+    body = await calendars.event_calendar(
         call.conn,
         call.path("event_id"),
         base_url=call.settings.base_url,
@@ -66,7 +66,7 @@ async def invite(call: Call) -> Response:
     )
     privacy.refuse_erased(found)
     settings = call.settings
-    body = await ical.invite(
+    body = await calendars.invite(
         call.conn,
         found,
         base_url=settings.base_url,
