@@ -17,7 +17,8 @@ from typing import Any, Literal
 from uuid import UUID
 
 from events import audit, checkin, registration, selfservice, tickets
-from events.checkin import Door, ScanIn, UndoIn
+from events.checkin import Door
+from events.checkin_types import ScanIn, UndoIn
 from events.errors import DomainError, InvalidInput, SessionFull
 from events.hosting import Actor
 from events.paging import Page, PageRequest, page_of

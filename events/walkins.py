@@ -21,7 +21,8 @@ from msgspec import Meta
 
 from events import audit, checkin, names, registration, tickets
 from events.addresses import NotAnAddress, canonical
-from events.checkin import Door, ScanResult
+from events.checkin import Door
+from events.checkin_types import ScanIn, ScanResult
 from events.errors import (
     AlreadyRegistered,
     EventFull,
@@ -125,7 +126,7 @@ async def walk_in(
         if not claimed:
             raise EventFull("No seat is left in this session for a walk-in")
     code = await tickets.code_for(conn, created)
-    scanned = await checkin.scan(conn, at, checkin.ScanIn(code=code, device="walk-in"), now)
+    scanned = await checkin.scan(conn, at, ScanIn(code=code, device="walk-in"), now)
     found = await registration_q.registration(conn, created["id"])
     assert found is not None
     out = await registration.render(conn, found, base_url=base_url, with_secret=True)

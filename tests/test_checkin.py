@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from events import checkin, tickets
+from events import checkin, checkin_types, tickets
 from events.db import Database
 from events.errors import InvalidTicket
 from events.hosting import Actor
@@ -272,16 +272,16 @@ async def test_a_scan_is_two_statements_with_a_door_token(
     async with db.connection() as conn:
         conn.add_query_logger(lambda record: statements.append(record.query))
         at = await checkin.door(conn, actor_row, door.event["id"], load=False)
-        await checkin.scan(conn, at, checkin.ScanIn(code=regs[0]["ticket"]["code"]), _now())
+        await checkin.scan(conn, at, checkin_types.ScanIn(code=regs[0]["ticket"]["code"]), _now())
         statements.clear()
         outcome = await checkin.scan(
-            conn, at, checkin.ScanIn(code=regs[1]["ticket"]["code"]), _now()
+            conn, at, checkin_types.ScanIn(code=regs[1]["ticket"]["code"]), _now()
         )
         assert outcome.result == "accepted"
         assert len(statements) == 1, statements
         statements.clear()
         with pytest.raises(InvalidTicket):
-            await checkin.scan(conn, at, checkin.ScanIn(code=_forge(regs[1])), _now())
+            await checkin.scan(conn, at, checkin_types.ScanIn(code=_forge(regs[1])), _now())
         assert statements == []  # a forgery never reaches the database
 
 

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from events import catalog, checkin, door_kit, privacy, registration, tickets
 from events.api import params
 from events.api.routing import Call, Router
-from events.checkin import BatchIn, BatchOut, CheckinOut, ScanIn, ScanResult, UndoIn
+from events.checkin_types import BatchIn, BatchOut, CheckinOut, ScanIn, ScanResult, UndoIn
 from events.door_kit import AttendeeOut, CheckinKit, StatsOut
 from events.errors import NotFound
 from events.http import compress
