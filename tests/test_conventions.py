@@ -19,7 +19,7 @@ SQL = re.compile(
 # The HTTP layer (api/, web/ and what they share in http/) and the app factory may use
 # Starlette; everything else is domain code.
 HTTP_LAYER = ("api/", "web/", "http/", "app.py")
-MAX_LINES = 450  # STYLE.md: "modules under ~400 lines"
+MAX_LINES = 400  # STYLE.md: "modules under ~400 lines"
 # Over the limit while this test was written (work in progress of their owners, to be split);
 # they may not grow past these figures.
 KNOWN_OVER: dict[str, int] = {}

@@ -13,7 +13,7 @@ from typing import Any
 
 import msgspec
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from events import (
@@ -26,9 +26,7 @@ from events import (
     door_kit,
     hosting,
     partner_mail,
-    spreadsheet,
 )
-from events import attendees as attendee_list
 from events.api.routing import client_address
 from events.catalog import EventOut, EventPatch
 from events.errors import DomainError, InvalidInput, Unauthenticated
@@ -38,6 +36,7 @@ from events.queries import Connection
 from events.web import console_forms as forms
 from events.web.attendee import qr_svg
 from events.web.console_support import (
+    CONFLICTS,
     attendee_count,
     cancel_with_reason,
     partner_slug,
@@ -47,18 +46,6 @@ from events.web.render import connection, finish, form_of, now, redirect, render
 
 COOKIE = "console_session"
 Handler = Callable[[Request], Awaitable[Response]]
-CONFLICTS = {
-    "invalid-state": N_("Not possible in the event's current state."),
-    "already-exists": N_("This exists already."),
-    "capacity-below-confirmed": N_("Capacity cannot go below the confirmed registrations."),
-    "forbidden": N_("Only the event's owner may do this."),
-    "session-has-registrations": N_(
-        "People are registered for this session: tick “Also take it off their registrations”"
-        " to delete it."
-    ),
-    "event-has-registrations": N_("People are registered: cancel the event instead."),
-    "session-full": N_("That session is full."),
-}
 
 
 def routes() -> list[BaseRoute]:
@@ -80,8 +67,6 @@ def routes() -> list[BaseRoute]:
         post("/console/events/{event_id}/questions", update_questions),
         post("/console/events/{event_id}/cohosts", invite),
         post("/console/events/{event_id}/door-tokens", door_token),
-        Route("/console/events/{event_id}/attendees.csv", attendees_export),
-        Route("/console/events/{event_id}/attendees.xlsx", attendees_export),
         Route("/console/events/{event_id}/stats", stats),
         post("/console/invitations/{invitation_id}/{answer}", answer_invitation),
     ]
@@ -401,29 +386,7 @@ async def answer_invitation(request: Request) -> Response:
     return redirect(request, "/console")
 
 
-# --- attendees and counts ------------------------------------------------------------------
-
-
-async def attendees_export(request: Request) -> Response:
-    """attendees.csv or attendees.xlsx: the API's exports, streamed as they are read."""
-    async with connection(request) as conn:
-        who = await _who(request, conn)
-        row = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
-    db, when = request.app.state.db, now(request)
-    if request.url.path.endswith(".xlsx"):
-        kind, media_type = "xlsx", spreadsheet.MEDIA_TYPE
-        chunks = attendee_list.xlsx_chunks(db, row, actor=who.actor, now=when)
-    else:
-        kind, media_type = "csv", "text/csv; charset=utf-8"
-        chunks = attendee_list.csv_chunks(db, row, actor=who.actor, now=when)
-    return StreamingResponse(
-        chunks,
-        media_type=media_type,
-        headers={
-            "Content-Disposition": f'attachment; filename="{row["slug"]}-registrations.{kind}"',
-            "Cache-Control": "no-store",
-        },
-    )
+# --- counts --------------------------------------------------------------------------------
 
 
 async def stats(request: Request) -> Response:

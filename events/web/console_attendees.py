@@ -13,10 +13,11 @@ from uuid import UUID
 
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from events import catalog, desk
+from events import attendees as attendee_list
+from events import catalog, desk, spreadsheet
 from events.errors import InvalidInput
 from events.paging import PageRequest, decode_cursor
 from events.web.console import _page, _who
@@ -46,6 +47,8 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/console/events/{event_id}/attendees", attendees),
         Route("/console/events/{event_id}/attendees", act, methods=["POST"]),
+        Route("/console/events/{event_id}/attendees.csv", attendees_export),
+        Route("/console/events/{event_id}/attendees.xlsx", attendees_export),
     ]
 
 
@@ -155,3 +158,25 @@ async def act(request: Request) -> Response:
     if outcome.skipped:
         messages.append(("skipped", sum(outcome.skipped.values())))
     return redirect(request, url.rstrip("?"), *messages)
+
+
+async def attendees_export(request: Request) -> Response:
+    """attendees.csv or attendees.xlsx: the API's exports, streamed as they are read."""
+    async with connection(request) as conn:
+        who = await _who(request, conn)
+        row = await catalog.load_for(conn, who.actor, request.path_params["event_id"], "manage")
+    db, when = request.app.state.db, now(request)
+    if request.url.path.endswith(".xlsx"):
+        kind, media_type = "xlsx", spreadsheet.MEDIA_TYPE
+        chunks = attendee_list.xlsx_chunks(db, row, actor=who.actor, now=when)
+    else:
+        kind, media_type = "csv", "text/csv; charset=utf-8"
+        chunks = attendee_list.csv_chunks(db, row, actor=who.actor, now=when)
+    return StreamingResponse(
+        chunks,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{row["slug"]}-registrations.{kind}"',
+            "Cache-Control": "no-store",
+        },
+    )

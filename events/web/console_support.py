@@ -1,5 +1,5 @@
-"""Small pieces the console's pages share: how many attendees a change will tell, the
-partner named in a form, and cancelling with a reason."""
+"""Small pieces the console's pages share: what a refused change says, how many attendees a
+change will tell, the partner named in a form, and cancelling with a reason."""
 
 from __future__ import annotations
 
@@ -8,6 +8,21 @@ from datetime import datetime
 from events import catalog, directory, lifecycle
 from events.hosting import Actor
 from events.queries import Connection
+from events.web.i18n import N_
+
+#: What the event page says when the domain refuses a change, by error code.
+CONFLICTS = {
+    "invalid-state": N_("Not possible in the event's current state."),
+    "already-exists": N_("This exists already."),
+    "capacity-below-confirmed": N_("Capacity cannot go below the confirmed registrations."),
+    "forbidden": N_("Only the event's owner may do this."),
+    "session-has-registrations": N_(
+        "People are registered for this session: tick “Also take it off their registrations”"
+        " to delete it."
+    ),
+    "event-has-registrations": N_("People are registered: cancel the event instead."),
+    "session-full": N_("That session is full."),
+}
 
 
 async def attendee_count(conn: Connection, event_id: str) -> int:
