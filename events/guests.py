@@ -152,9 +152,14 @@ async def revoke_guest(
     return guest_out(revoked, base_url=base_url, event=event)
 
 
+async def by_token(conn: Connection, token: str) -> Row | None:
+    """The guest whose personal link carries `token` (any status), if any."""
+    return await q.guest_for_page(conn, token) if len(token) <= 200 else None
+
+
 async def decline(conn: Connection, token: str, *, now: datetime, base_url: str) -> GuestOut:
     """The guest says they will not come (before registering; after, they cancel)."""
-    found = await q.guest_for_page(conn, token) if len(token) <= 200 else None
+    found = await by_token(conn, token)
     if found is None or found["status"] == "revoked":
         raise NotFound("No such invitation")
     event = await q.event_of(conn, found["event_id"])

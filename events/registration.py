@@ -249,6 +249,11 @@ def _validated(data: RegistrationIn, target: Row) -> dict[str, Any]:
 # --- reading -------------------------------------------------------------------------------
 
 
+async def load(conn: Connection, registration_id: UUID) -> Row | None:
+    """A registration as it is now (every column, its sessions and live waitlist place)."""
+    return await q.registration(conn, registration_id)
+
+
 async def access_token(conn: Connection, registration_id: UUID | str) -> str:
     return keys.derive(
         await keys.server_secret(conn, "access"), "registration", str(registration_id)

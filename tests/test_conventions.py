@@ -101,6 +101,81 @@ def test_domain_modules_do_not_import_starlette() -> None:
     assert offenders == []
 
 
+#: The layers, innermost first: a layer may import its own and the ones inside it, never an
+#: outer one. `queries/` is SQL only (and the text folding its search shares with names.py);
+#: the domain (every other top-level module) knows nothing of HTTP; `http/` is what `api/`
+#: and `web/` share; the entry points (app, cli, background) put it all together.
+ENTRY = {"app", "cli", "__main__", "background"}
+MAY_IMPORT = {
+    "queries": {"queries", "names"},
+    "domain": {"queries", "domain"},
+    "http": {"queries", "domain", "http"},
+    "api": {"queries", "domain", "http", "api"},
+    "web": {"queries", "domain", "http", "api", "web"},
+    "entry": {"queries", "domain", "http", "api", "web", "entry"},
+}
+#: api/ and web/ reach SQL through the domain: of queries/ they use its types only.
+#: web/ uses of api/ only what renders problems and reads the client's address.
+WEB_MAY_USE_OF_API = {"events.api", "events.api.problems", "events.api.routing"}
+
+
+def layer_of(module: str) -> str:
+    parts = module.split(".")[1:] or [""]
+    if parts[0] in ("queries", "http", "api", "web"):
+        return parts[0]
+    if parts[0] == "names" and len(parts) == 1:
+        return "names"
+    return "entry" if parts[0] in ENTRY else "domain"
+
+
+def imports_of(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            if node.module == "events":  # `from events import x` imports the module events.x
+                found += [f"events.{a.name}" for a in node.names]
+            else:
+                found.append(node.module)
+    return [name for name in found if name.startswith("events.")]
+
+
+def outward(module: str, targets: list[str]) -> list[tuple[str, str]]:
+    """The imports of `module` that break the layering."""
+    here = layer_of(module)
+    allowed = MAY_IMPORT["domain" if here == "names" else here]
+
+    def breaks(target: str) -> bool:
+        there = layer_of(target)
+        if there not in allowed and not (there == "names" and "domain" in allowed):
+            return True
+        if here in ("api", "web") and there == "queries":
+            return target != "events.queries"  # its types only: SQL goes through the domain
+        return here == "web" and there == "api" and target not in WEB_MAY_USE_OF_API
+
+    return [(module, target) for target in targets if breaks(target)]
+
+
+def test_every_import_goes_inward() -> None:
+    offenders = []
+    for name, path in modules():
+        module = "events." + name.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+        offenders += outward(module, imports_of(path))
+    assert offenders == []
+
+
+def test_the_layering_check_sees_an_outward_import() -> None:
+    assert outward("events.registration", ["events.web.render"]) != []
+    assert outward("events.queries.seats", ["events.registration"]) != []
+    assert outward("events.queries.checkin", ["events.names"]) == []
+    assert outward("events.api.door", ["events.queries.registration"]) != []
+    assert outward("events.api.door", ["events.queries"]) == []
+    assert outward("events.web.console", ["events.api.door"]) != []
+    assert outward("events.http.policy", ["events.api.routing"]) != []
+    assert outward("events.cli", ["events.web", "events.api.routing"]) == []
+
+
 def test_modules_stay_small() -> None:
     sizes = {name: len(path.read_text("utf-8").splitlines()) for name, path in modules()}
     too_big = {

@@ -10,13 +10,11 @@ from events import badges, catalog, checkin, registration, tickets, walkins
 from events.api import params
 from events.api.routing import Call, Router
 from events.errors import Forbidden, InvalidInput
+from events.http.files import PDF, pdf_response
 from events.queries import Connection, Row
-from events.queries import registration as registration_q
 from events.walkins import WalkInIn, WalkInOut
 
 api = Router("door")
-
-PDF = "application/pdf"
 
 
 @api.post(
@@ -36,23 +34,13 @@ async def walk_in(call: Call) -> WalkInOut:
     )
 
 
-def pdf_response(body: bytes, filename: str, link: str | None = None) -> Response:
-    headers = {
-        "Content-Disposition": f'inline; filename="{filename}"',
-        "Cache-Control": "private, no-store",
-    }
-    if link:
-        headers["Link"] = f'<{link}>; rel="next"'
-    return Response(body, media_type=PDF, headers=headers)
-
-
 async def _registration_for_badge(call: Call) -> tuple[Row, Row]:
     """The registration and its event, for its hosts, a door token of its event, or the
     attendee (its access token)."""
     conn: Connection = call.conn
     rid = catalog.parse_id(call.path("registration_id"))
     if call.actor.kind == "door" and rid is not None:
-        found = await registration_q.registration(conn, rid)
+        found = await registration.load(conn, rid)
         if found is None or found["event_id"] != call.actor.event_id:
             raise Forbidden("A door token may only do check-in work for its own event")
     else:

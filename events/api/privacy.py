@@ -9,7 +9,6 @@ import msgspec
 
 from events import audit, privacy, registration
 from events.api.routing import Call, Router
-from events.queries import registration as registration_q
 
 api = Router("personal data")
 
@@ -66,7 +65,7 @@ async def erase(call: Call) -> ErasedOut:
     await privacy.may_erase(call.conn, call.actor, found, mine)
     who = audit.attendee(found) if mine else call.actor
     await privacy.erase(call.conn, found, who, call.now)
-    done = await registration_q.registration(call.conn, found["id"])
+    done = await registration.load(call.conn, found["id"])
     assert done is not None
     return ErasedOut(
         id=str(done["id"]),

@@ -24,6 +24,7 @@ from events import (
     audit,
     calendar_links,
     catalog,
+    guests,
     idempotency,
     privacy,
     registration,
@@ -121,9 +122,7 @@ async def _guest(conn: Connection, event: EventOut, token: str | None) -> dict[s
     """The guest whose personal link this is (still invited, to this event), if any."""
     if not token or len(token) > 200:
         return None
-    from events.queries import guests as guests_q
-
-    guest = await guests_q.guest_for_page(conn, token)
+    guest = await guests.by_token(conn, token)
     if guest is None or str(guest["event_id"]) != event.id:
         return None
     if guest["status"] == "revoked" or guest["registration_id"] is not None:

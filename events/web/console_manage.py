@@ -12,8 +12,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from events import accounts, badges, catalog, checkin, hosting, lifecycle
-from events.api.door import pdf_response
 from events.errors import NotFound
+from events.http.files import pdf_response
 from events.queries import Connection
 from events.web import attendee
 from events.web.console import _change, _who

@@ -17,7 +17,6 @@ from events.catalog import EventOut
 from events.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from events.hosting import ANONYMOUS
 from events.queries import Connection
-from events.queries import registration as registration_q
 from events.registration import RegistrationOut
 from events.selfservice import RegistrationPatch
 from events.web.attendee import CONFLICTS, FIELD_MESSAGES, field_errors, places_left
@@ -60,9 +59,7 @@ async def missing_ticket(request: Request, conn: Connection) -> Response:
     """What a wrong or cut-off ticket link shows: how to get a working one (status 404)."""
     event = None
     try:
-        found = await registration_q.registration(
-            conn, UUID(request.path_params["registration_id"])
-        )
+        found = await registration.load(conn, UUID(request.path_params["registration_id"]))
     except ValueError:
         found = None
     if found is not None:
