@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from events import access
 from tests.conftest import Clock, Partner, assert_problem, create_event
+from tests.factories import post_registration
 
 
 async def make_code(
@@ -25,10 +26,7 @@ async def make_code(
 async def register(
     client: httpx.AsyncClient, event: dict[str, Any], who: str, **extra: Any
 ) -> httpx.Response:
-    return await client.post(
-        f"/api/v1/events/{event['id']}/registrations",
-        json={"name": who.title(), "email": f"{who}@example.org", **extra},
-    )
+    return await post_registration(client, event, f"{who}@example.org", name=who.title(), **extra)
 
 
 async def test_a_code_is_made_listed_and_revoked(

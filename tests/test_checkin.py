@@ -18,6 +18,7 @@ from events.db import Database
 from events.errors import InvalidTicket
 from events.hosting import Actor
 from tests.conftest import Partner, assert_problem, create_event, event_body
+from tests.factories import register_person as register
 
 
 @dataclass
@@ -42,19 +43,6 @@ async def door_for(client: httpx.AsyncClient, partner: Partner, event: dict[str,
     )
     assert made.status_code == 201, made.text
     return Door(event, made.json()["token"])
-
-
-async def register(
-    client: httpx.AsyncClient, event: dict[str, Any], name: str, **extra: Any
-) -> dict[str, Any]:
-    email = f"{name.lower().replace(' ', '.')}.{uuid.uuid4().hex[:6]}@example.org"
-    response = await client.post(
-        f"/api/v1/events/{event['id']}/registrations",
-        json={"name": name, "email": email, **extra},
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def setup(

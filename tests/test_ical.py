@@ -15,6 +15,7 @@ from ical.calendar_stream import IcsCalendarStream
 
 from events import calendar_links, ical, rendered
 from tests.conftest import BASE_URL, Partner, assert_problem, create_event
+from tests.factories import register
 
 
 def parse(response: httpx.Response) -> icalendar.Calendar:
@@ -54,18 +55,6 @@ async def summit(client: httpx.AsyncClient, partner: Partner) -> tuple[dict[str,
     sessions = [await add_session(client, partner, event, f"Track {i}", i) for i in (1, 2)]
     published = await client.post(f"/api/v1/events/{event['id']}/publish", headers=partner.auth)
     return published.json(), sessions
-
-
-async def register(
-    client: httpx.AsyncClient, event_id: str, email: str, **extra: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/v1/events/{event_id}/registrations",
-        json={"name": "Chan Tai Man", "email": email, **extra},
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def email(tag: str) -> str:

@@ -30,6 +30,7 @@ from events.errors import DatabaseUnavailable
 from events.queries import mail as mail_q
 from events.settings import Settings
 from tests.conftest import BASE_URL, Clock, Partner, create_event, make_partner
+from tests.factories import register
 
 
 def free_port() -> int:
@@ -100,18 +101,6 @@ async def drain(*workers: mail.MailWorker) -> None:
 
 def address(tag: str) -> str:
     return f"{tag}-{secrets.token_hex(4)}@example.org"
-
-
-async def register(
-    client: httpx.AsyncClient, event_id: str, who: str, **extra: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/v1/events/{event_id}/registrations",
-        json={"name": "Chan Tai Man", "email": who, **extra},
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def calendar_of(message: EmailMessage) -> icalendar.Calendar | None:

@@ -17,18 +17,10 @@ from hypothesis import strategies as st
 
 from events import online
 from tests.conftest import Clock, Partner, assert_problem, create_event
+from tests.factories import post_registration as register
 
 MEETING = "https://meet.example.com/secret-room-8841?pwd=hunter2"
 ONLINE = {"url": MEETING, "instructions": "Mute on entry.", "reveal_before": "PT30M"}
-
-
-async def register(
-    client: httpx.AsyncClient, event: dict[str, Any], email: str, **extra: Any
-) -> httpx.Response:
-    return await client.post(
-        f"/api/v1/events/{event['id']}/registrations",
-        json={"name": "Chan Tai Man", "email": email, **extra},
-    )
 
 
 async def stats(client: httpx.AsyncClient, event: dict[str, Any], partner: Partner) -> Any:

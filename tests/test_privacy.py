@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from events import cli, ical, jobs, rendered, replies
 from events.db import Database
 from events.settings import Settings
+from tests import factories
 from tests.conftest import Clock, Partner, assert_problem, create_event, make_partner
 from tests.itip_messages import reply_mail
 from tests.test_checkin import door_for
@@ -37,16 +38,8 @@ def person() -> tuple[str, str, str]:
 async def register(
     client: httpx.AsyncClient, event: dict[str, Any], name: str, email: str, **extra: Any
 ) -> dict[str, Any]:
-    headers = extra.pop("headers", None)
     extra.setdefault("consent", bool(event.get("consent_text")))
-    response = await client.post(
-        f"/api/v1/events/{event['id']}/registrations",
-        json={"name": name, "email": email, **extra},
-        headers=headers,
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
+    return await factories.register(client, event, email, name=name, **extra)
 
 
 def as_attendee(reg: dict[str, Any]) -> dict[str, str]:

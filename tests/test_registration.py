@@ -17,6 +17,7 @@ from events.db import Database
 from events.queries import Connection
 from events.settings import Settings
 from tests.conftest import Clock, Partner, assert_problem, create_event
+from tests.factories import post_registration as register
 
 QUESTIONS = [
     {"id": "organisation", "label": "Organisation", "kind": "text"},
@@ -29,13 +30,6 @@ QUESTIONS = [
     },
     {"id": "consent", "label": "I agree", "kind": "checkbox", "required": True},
 ]
-
-
-async def register(
-    client: httpx.AsyncClient, event: dict[str, Any], email: str, **extra: Any
-) -> httpx.Response:
-    body = {"name": extra.pop("name", "Chan Tai Man"), "email": email, **extra}
-    return await client.post(f"/api/v1/events/{event['id']}/registrations", json=body)
 
 
 async def test_confirmed_registration_has_ticket_and_links(

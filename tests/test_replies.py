@@ -30,6 +30,7 @@ from events.queries import partner_mail as partner_mail_q
 from events.settings import Settings
 from tests import dovecot
 from tests.conftest import Clock, Partner, create_event
+from tests.factories import register
 from tests.itip_messages import PROGRAMS, reply_mail
 from tests.test_mail import Inbox, address, calendar_of, drain, free_port, make_worker
 from tests.test_web_console import new_event, signed_in
@@ -61,15 +62,6 @@ async def listener(db: Database, replying: Settings, clock: Clock) -> AsyncItera
     with_smtp = replying.replace(inbound_smtp=f"127.0.0.1:{port}")
     async with inbound.smtp_listening(db, with_smtp, clock):
         yield port
-
-
-async def register(client: httpx.AsyncClient, event_id: str, who: str) -> dict[str, Any]:
-    response = await client.post(
-        f"/api/v1/events/{event_id}/registrations", json={"name": "Chan Tai Man", "email": who}
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 async def invite_of(client: httpx.AsyncClient, registration: dict[str, Any]) -> icalendar.Calendar:

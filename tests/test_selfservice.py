@@ -14,15 +14,7 @@ from events import durations, ratelimit
 from events.db import Database
 from events.queries import mail as mail_q
 from tests.conftest import Clock, Partner, assert_problem, create_event
-
-
-async def register(client: httpx.AsyncClient, event_id: str, email: str, **extra: Any) -> Any:
-    response = await client.post(
-        f"/api/v1/events/{event_id}/registrations",
-        json={"name": "Chan Tai Man", "email": email, **extra},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
+from tests.factories import register
 
 
 async def add_session(

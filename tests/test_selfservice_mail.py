@@ -16,16 +16,8 @@ from events.db import Database
 from events.queries import mail as mail_q
 from events.settings import Settings
 from tests.conftest import Clock, Partner, create_event
+from tests.factories import register
 from tests.test_mail import calendar_of, parts, sequence
-
-
-async def register(client: httpx.AsyncClient, event_id: str, email: str, **extra: Any) -> Any:
-    response = await client.post(
-        f"/api/v1/events/{event_id}/registrations",
-        json={"name": "Chan Tai Man", "email": email, **extra},
-    )
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def mails(

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from events import rendered, tickets
 from tests.conftest import Partner, assert_problem, create_event
+from tests.factories import register_person as register
 
 SEED = bytes(range(32))
 GOLDEN = "AED5ECIB2ZTNRXKZ3LOEMKCPWEKAXOKOXASVY3ZHGIC46LEBO7QRGS5DRDL7TUATIOUX6HY3VLR4HNACUQYSXZHCPWJFCJOMUQJ2GQB22DCI2BI"
@@ -166,16 +167,6 @@ def test_a_code_of_another_event_is_refused_by_this_events_key() -> None:
 
 
 # --- over HTTP -----------------------------------------------------------------------------
-
-
-async def register(client: httpx.AsyncClient, event: dict[str, Any], name: str) -> dict[str, Any]:
-    email = f"{name.lower().replace(' ', '.')}@example.org"
-    response = await client.post(
-        f"/api/v1/events/{event['id']}/registrations", json={"name": name, "email": email}
-    )
-    assert response.status_code == 201, response.text
-    body: dict[str, Any] = response.json()
-    return body
 
 
 def decode_png(data: bytes) -> list[str]:
