@@ -1,0 +1,1 @@
+"""The pieces of scripts/bench (scripts/bench.py runs them)."""
