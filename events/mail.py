@@ -109,7 +109,11 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
 
 
-class MailWorker:
+class MailWorker(loops.Poller):
+    """Delivers the outbox until `stop()` (the loop is loops.Poller's)."""
+
+    name = "mail worker"
+
     def __init__(
         self,
         db: Database,
@@ -128,13 +132,10 @@ class MailWorker:
         self.send: Send = send or (
             smtp_sender(settings.smtp_url) if settings.smtp_url else log_sender
         )
-        self.batch = batch
-        self.poll_seconds = poll_seconds
+        super().__init__(batch=batch, poll_seconds=poll_seconds)
         self.lease_seconds = lease_seconds
-        self._stopping = asyncio.Event()
         self._unrecorded: list[tuple[Row, str, str | None]] = []  # sent, outcome not yet stored
         self._recording = asyncio.Lock()
-        self.failed_rounds = 0  # rounds that ended in an error (a database outage, say)
 
     # one round -----------------------------------------------------------------------------
 
@@ -211,28 +212,6 @@ class MailWorker:
             if not kept:
                 log.warning("mail %s: lease lost before its outcome was stored", job["id"])
             self._unrecorded.pop(0)
-
-    # the loop ------------------------------------------------------------------------------
-
-    async def run(self) -> None:
-        """Deliver until `stop()`; database outages and surprises only slow it down."""
-        pause = self.poll_seconds
-        while not self._stopping.is_set():
-            claimed = 0
-            try:
-                claimed = await asyncio.create_task(self.run_once())
-                pause = self.poll_seconds
-            except Exception as exc:
-                self.failed_rounds += 1
-                pause = min(pause * 2, 30.0)
-                log.warning("mail worker: %s; next try in %.0fs", exc.__class__.__name__, pause)
-            if claimed >= self.batch:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), pause)
-
-    def stop(self) -> None:
-        self._stopping.set()
 
 
 @contextlib.asynccontextmanager

@@ -128,7 +128,9 @@ def headers(m: Row, body: bytes, now: datetime) -> dict[str, str]:
     }
 
 
-class WebhookWorker:
+class WebhookWorker(loops.Poller):
+    name = "webhook worker"
+
     def __init__(
         self,
         db: Database,
@@ -146,11 +148,9 @@ class WebhookWorker:
         self.send_mail: mail.Send = send_mail or (
             mail.smtp_sender(settings.smtp_url) if settings.smtp_url else mail.log_sender
         )
-        self.batch = batch
-        self.poll_seconds = poll_seconds
+        super().__init__(batch=batch, poll_seconds=poll_seconds)
         self.lease_seconds = lease_seconds
         self.client = httpx.AsyncClient(timeout=TIMEOUT, follow_redirects=False, trust_env=False)
-        self._stopping = asyncio.Event()
 
     async def run_once(self) -> int:
         """Claim due messages and try each once; returns how many were claimed."""
@@ -251,24 +251,6 @@ class WebhookWorker:
                 await self.send_mail(_disabled_mail(hook, reason, self.settings))
             except Exception:  # the webhook is disabled either way; the log says so
                 log.exception("webhook %s: the partner could not be told", m["webhook_id"])
-
-    async def run(self) -> None:
-        pause = self.poll_seconds
-        while not self._stopping.is_set():
-            claimed = 0
-            try:
-                claimed = await asyncio.create_task(self.run_once())
-                pause = self.poll_seconds
-            except Exception as exc:
-                pause = min(pause * 2, 30.0)
-                log.warning("webhook worker: %s; next try in %.0fs", exc.__class__.__name__, pause)
-            if claimed >= self.batch:
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), pause)
-
-    def stop(self) -> None:
-        self._stopping.set()
 
     async def close(self) -> None:
         await self.client.aclose()
