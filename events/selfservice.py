@@ -95,9 +95,10 @@ async def edit(
         if current["status"] == "cancelled":
             raise InvalidState("A cancelled registration cannot be changed")
         switched = patch.attendance is not UNSET and patch.attendance != current["attendance"]
+        status = current["status"]
         if switched:  # first: when the other kind has no room, nothing changes
             who: dict[str, Actor] = {} if mine else {"by": actor}
-            await switching.switch(conn, current, str(patch.attendance), now, **who)
+            status = await switching.switch(conn, current, str(patch.attendance), now, **who)
         moved = sessions is not None and set(sessions) != set(current["session_ids"])
         if moved or switched:  # the invite changes (its SEQUENCE adds `edits`)
             changes["edits"] = await q.edits(conn, current["id"]) + 1
@@ -106,7 +107,7 @@ async def edit(
         if moved:  # after `edits`: the cancel of a session taken off carries the new SEQUENCE
             assert sessions is not None
             await _move_sessions(conn, current, sessions, now)
-        if "edits" in changes and await _confirmed(conn, current, switched):
+        if "edits" in changes and status == "confirmed":
             await q.queue_mail(conn, "edited", current["id"], changes["edits"], now)
         by = audit.attendee(current) if mine else actor
         logged = {**changes, "sessions": sessions if moved else None}
@@ -116,14 +117,6 @@ async def edit(
     done = await registration_q.registration(conn, found["id"])
     assert done is not None
     return await registration.render(conn, done, base_url=base_url, with_secret=mine)
-
-
-async def _confirmed(conn: Connection, current: Row, switched: bool) -> bool:
-    """Whether the registration holds a place now (a switch can move it off the waitlist)."""
-    if not switched:
-        return bool(current["status"] == "confirmed")
-    now_row = await registration_q.registration(conn, current["id"])
-    return now_row is not None and now_row["status"] == "confirmed"
 
 
 async def _log(

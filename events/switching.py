@@ -28,8 +28,9 @@ async def switch(
     now: datetime,
     *,
     by: Actor | audit.Who | None = None,
-) -> None:
-    """`by`: who switched, for the log (default: the attendee)."""
+) -> str:
+    """`by`: who switched, for the log (default: the attendee). Returns the registration's
+    status after the switch (a waitlisted one may have moved up)."""
     event = await catalog_q.event(conn, registration["event_id"])
     if event is None:
         raise NotFound("No such event")
@@ -44,14 +45,14 @@ async def switch(
         if current["status"] in ("cancelled", "rejected"):
             raise InvalidState("A cancelled registration cannot switch")
         if current["attendance"] == attendance:
-            return
+            return str(current["status"])
         to_online = attendance == "online"
         free = await seats_q.free_shards(conn, event["id"], online=to_online)
         if current["shard"] is None and current["status"] == "pending":  # holds nothing
             if not free:
                 raise EventFull()
             await q.set_attendance(conn, current["id"], attendance, to_online, now)
-            return
+            return str(current["status"])
         for shard in free:
             moved = await q.move_place(
                 conn, current["id"], event["id"], shard, attendance=attendance, now=now
@@ -66,3 +67,4 @@ async def switch(
             await seats.free_seat(
                 conn, event["id"], current["shard"], now, by or audit.attendee(current)
             )
+        return str(moved["status"])
