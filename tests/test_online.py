@@ -129,6 +129,7 @@ async def test_the_meeting_link_never_reaches_the_public(
     [google] = re.findall(r'href="(https://calendar\.google\.com[^"]+)"', ticket.text)
     query = parse_qs(urlsplit(html.unescape(google)).query)
     assert query["location"] == [me["join_url"]]  # an online attendee goes to their link
+    assert "Open in a map" not in ticket.text and "HKCEC" not in ticket.text  # no venue
     # another attendee's registration is not theirs to read
     theirs = await client.get(f"/api/v1/registrations/{other['id']}?token={me['access_token']}")
     assert theirs.status_code == 404
